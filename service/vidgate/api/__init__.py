@@ -1,0 +1,1 @@
+"""gRPC transport: servicer (proto <-> domain), interceptor (auth + errors), server assembly."""

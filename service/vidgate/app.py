@@ -1,0 +1,117 @@
+"""The composition root: the only place that chooses adapters and wires them together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health, health_pb2
+
+from vidgate.api.server import VIDEO_SERVICE, build_server
+from vidgate.api.servicer import VideoServicer
+from vidgate.auth import Authenticator
+from vidgate.config import Settings, SettingsError
+from vidgate.domain.service import Limits, VideoService
+from vidgate.ports import VideoProvider
+from vidgate.providers.local.provider import LocalRenderer
+from vidgate.storage.local import LocalContentStore
+from vidgate.store.sqlite import SqliteStore
+from vidgate.worker.dispatcher import Dispatcher
+from vidgate.worker.events import VideoEvents
+from vidgate.worker.reaper import ExpiryReaper
+
+log = logging.getLogger(__name__)
+REAPER_INTERVAL_SECONDS = 60.0
+SHUTDOWN_GRACE_SECONDS = 5.0
+
+
+def build_providers(settings: Settings) -> dict[str, VideoProvider]:
+    providers: dict[str, VideoProvider] = {"local": LocalRenderer()}
+    for model in settings.models:
+        if model.provider not in providers:
+            raise SettingsError(f"models: model {model.name!r} uses unknown provider {model.provider!r}")
+    return providers
+
+
+@dataclass
+class App:
+    settings: Settings
+    store: SqliteStore
+    dispatcher: Dispatcher
+    providers: dict[str, VideoProvider]
+    server: grpc.aio.Server
+    grpc_port: int
+    health: health.aio.HealthServicer
+    reaper: ExpiryReaper
+    _reaper_task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def build(cls, settings: Settings) -> App:
+        providers = build_providers(settings)
+        store = await SqliteStore.open(settings.db_path)
+        content = LocalContentStore(settings.content_dir)
+        catalog = settings.catalog()
+        events = VideoEvents()
+        dispatcher = Dispatcher(
+            store=store,
+            content=content,
+            catalog=catalog,
+            providers=providers,
+            concurrency={"local": settings.max_concurrent_renders},
+            workdir=settings.work_dir,
+            events=events,
+            retention_seconds=settings.retention_seconds,
+        )
+        service = VideoService(
+            store=store,
+            content=content,
+            catalog=catalog,
+            dispatcher=dispatcher,
+            events=events,
+            limits=Limits(
+                max_inflight_per_key=settings.max_inflight_per_key,
+                content_chunk_bytes=settings.content_chunk_kb * 1024,
+            ),
+        )
+        servicer = VideoServicer(
+            service,
+            public_url=settings.public_url,
+            default_url=f"http://{settings.host}:{settings.http_port}",
+            poll_after_ms=settings.poll_after_ms,
+            max_upload_bytes=settings.max_upload_bytes,
+        )
+        authenticator = Authenticator(store, bootstrap_key=settings.bootstrap_key)
+        server, port, health_servicer = build_server(
+            servicer,
+            authenticator.authenticate,
+            address=f"{settings.host}:{settings.grpc_port}",
+            # Typed gRPC creates carry the image in one message: allow the upload cap plus the other fields.
+            max_message_bytes=settings.max_upload_bytes + 1024 * 1024,
+        )
+        reaper = ExpiryReaper(store, content)
+        return cls(settings, store, dispatcher, providers, server, port, health_servicer, reaper)
+
+    async def start(self) -> None:
+        await self.server.start()
+        resumed = await self.dispatcher.resume()
+        if resumed:
+            log.info("resumed %d unfinished video(s) from the previous run", resumed)
+        self._reaper_task = asyncio.create_task(self.reaper.run(REAPER_INTERVAL_SECONDS))
+        for name in ("", VIDEO_SERVICE):
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    async def stop(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+        """Drains RPCs, stops generations (their records stay active, so the next start resumes them)."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+        if self._reaper_task is not None:
+            self._reaper_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper_task
+        await self.dispatcher.stop()
+        for provider in self.providers.values():
+            await provider.close()
+        await self.store.close()

@@ -1,0 +1,1 @@
+"""Provider adapters: each turns a RenderJob into video files behind `vidgate.ports.VideoProvider`."""

@@ -1,0 +1,1 @@
+"""Background work: running generations, publishing their changes, purging expired files."""

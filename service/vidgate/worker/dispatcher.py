@@ -1,0 +1,172 @@
+"""Runs generations in the background: bounded per provider, persisted progress, resumable, cancellable."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from vidgate.domain.catalog import Catalog
+from vidgate.domain.errors import InvalidRequest
+from vidgate.domain.video import Variant, Video, VideoStatus
+from vidgate.ports import ContentStore, ProviderError, RenderJob, VideoProvider, VideoStore
+from vidgate.worker.events import VideoEvents
+
+log = logging.getLogger(__name__)
+# At most this many progress writes per second per video; the state machine moves forward anyway.
+PROGRESS_WRITE_INTERVAL = 0.25
+_RUNNING = (VideoStatus.QUEUED, VideoStatus.IN_PROGRESS)
+
+
+def asset_key(video_id: str, variant: Variant) -> str:
+    return f"{video_id}/{variant.value}.{variant.extension}"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        store: VideoStore,
+        content: ContentStore,
+        catalog: Catalog,
+        providers: Mapping[str, VideoProvider],
+        concurrency: Mapping[str, int],
+        workdir: Path,
+        events: VideoEvents,
+        retention_seconds: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store, self._content, self._catalog = store, content, catalog
+        self._providers = providers
+        self._slots = {name: asyncio.Semaphore(concurrency.get(name, 1)) for name in providers}
+        self._workdir = workdir
+        self._events = events
+        self._retention = retention_seconds
+        self._clock = clock
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def provider_for(self, model: str) -> str:
+        spec = self._catalog.get(model)
+        if spec.provider not in self._providers:
+            raise InvalidRequest(f"Model {model!r} has no configured provider.", param="model")
+        return spec.provider
+
+    async def resume(self) -> int:
+        """Re-queues what a previous run left queued or in progress; fails what can no longer run."""
+        resumed = 0
+        for video in await self._store.list_active():
+            try:
+                self.provider_for(video.model)
+            except InvalidRequest:
+                await self._fail(video, "model_unavailable", f"Model {video.model!r} is no longer served here.")
+                continue
+            if video.status is VideoStatus.IN_PROGRESS:
+                requeued = replace(video, status=VideoStatus.QUEUED, progress=0)
+                if not await self._store.update(requeued, expected=[VideoStatus.IN_PROGRESS]):
+                    continue
+                video = requeued
+            self.submit(video)
+            resumed += 1
+        return resumed
+
+    def submit(self, video: Video) -> None:
+        task = asyncio.create_task(self._run(video.id), name=f"generate {video.id}")
+        self._tasks[video.id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(video.id, None))
+
+    async def cancel(self, video_id: str) -> None:
+        task = self._tasks.get(video_id)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Stops every running generation, leaving its record active so the next start resumes it."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    @property
+    def running(self) -> int:
+        return len(self._tasks)
+
+    async def _run(self, video_id: str) -> None:
+        video = await self._store.get(video_id)
+        if video is None or video.status.terminal:
+            return
+        provider_name = self.provider_for(video.model)
+        async with self._slots[provider_name]:
+            video = await self._store.get(video_id)
+            if video is None or video.status.terminal:
+                return
+            await self._generate(video, self._providers[provider_name])
+
+    async def _generate(self, video: Video, provider: VideoProvider) -> None:
+        video = video.with_progress(0)
+        if not await self._save(video, expected=_RUNNING):
+            return
+        image = None
+        if video.input_reference_key:
+            image = await self._content.get_bytes(video.input_reference_key)
+            if image is None:
+                await self._fail(video, "input_reference_missing", "The stored input_reference image is gone.")
+                return
+        workdir = self._workdir / video.id
+        await asyncio.to_thread(_fresh_dir, workdir)
+        last_write = 0.0
+
+        async def on_progress(percent: int) -> None:
+            nonlocal video, last_write
+            now = time.monotonic()
+            if percent > video.progress and now - last_write >= PROGRESS_WRITE_INTERVAL:
+                last_write = now
+                video = video.with_progress(percent)
+                await self._save(video, expected=[VideoStatus.IN_PROGRESS])
+
+        job = RenderJob(
+            video_id=video.id,
+            model=video.model,
+            prompt=video.prompt,
+            width=video.width,
+            height=video.height,
+            seconds=int(video.seconds),
+            image=image,
+        )
+        try:
+            assets = await provider.generate(job, workdir, on_progress)
+            for variant, path in ((Variant.VIDEO, assets.video), (Variant.THUMBNAIL, assets.thumbnail), (Variant.SPRITESHEET, assets.spritesheet)):
+                await self._content.put_file(asset_key(video.id, variant), path)
+        except ProviderError as exc:
+            await self._fail(video, exc.code, exc.message)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("generation of %s failed", video.id)
+            await self._fail(video, "internal_error", "Generation failed because of an internal error.")
+            return
+        finally:
+            await asyncio.to_thread(shutil.rmtree, workdir, True)
+        done = video.completed(int(self._clock()), self._retention)
+        if not await self._save(done, expected=[VideoStatus.IN_PROGRESS]):
+            # Deleted while we finished: its files must not outlive the record.
+            await self._content.delete_prefix(video.id)
+
+    async def _fail(self, video: Video, code: str, message: str) -> None:
+        await self._save(video.failed(int(self._clock()), code, message), expected=_RUNNING)
+
+    async def _save(self, video: Video, *, expected) -> bool:
+        saved = await self._store.update(video, expected=expected)
+        if saved:
+            self._events.publish(video.id)
+        return saved
+
+
+def _fresh_dir(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)

@@ -37,6 +37,11 @@ def can_transition(current: VideoStatus, new: VideoStatus) -> bool:
     return new in _ALLOWED[current]
 
 
+def sources_of(new: VideoStatus) -> tuple[VideoStatus, ...]:
+    """The stored statuses a write of `new` may replace: the compare part of compare-and-set."""
+    return tuple(s for s, targets in _ALLOWED.items() if new in targets)
+
+
 class Variant(enum.StrEnum):
     """The downloadable files of a completed video."""
 

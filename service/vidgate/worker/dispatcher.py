@@ -12,14 +12,13 @@ from pathlib import Path
 
 from vidgate.domain.catalog import Catalog
 from vidgate.domain.errors import InvalidRequest
-from vidgate.domain.video import Variant, Video, VideoStatus
+from vidgate.domain.video import Variant, Video, VideoStatus, sources_of
 from vidgate.ports import ContentStore, ProviderError, RenderJob, VideoProvider, VideoStore
 from vidgate.worker.events import VideoEvents
 
 log = logging.getLogger(__name__)
 # At most this many progress writes per second per video; the state machine moves forward anyway.
 PROGRESS_WRITE_INTERVAL = 0.25
-_RUNNING = (VideoStatus.QUEUED, VideoStatus.IN_PROGRESS)
 
 
 def asset_key(video_id: str, variant: Variant) -> str:
@@ -66,7 +65,7 @@ class Dispatcher:
                 continue
             if video.status is VideoStatus.IN_PROGRESS:
                 requeued = replace(video, status=VideoStatus.QUEUED, progress=0)
-                if not await self._store.update(requeued, expected=[VideoStatus.IN_PROGRESS]):
+                if not await self._save(requeued):
                     continue
                 video = requeued
             self.submit(video)
@@ -108,7 +107,7 @@ class Dispatcher:
 
     async def _generate(self, video: Video, provider: VideoProvider) -> None:
         video = video.with_progress(0)
-        if not await self._save(video, expected=_RUNNING):
+        if not await self._save(video):
             return
         image = None
         if video.input_reference_key:
@@ -126,7 +125,7 @@ class Dispatcher:
             if percent > video.progress and now - last_write >= PROGRESS_WRITE_INTERVAL:
                 last_write = now
                 video = video.with_progress(percent)
-                await self._save(video, expected=[VideoStatus.IN_PROGRESS])
+                await self._save(video)
 
         job = RenderJob(
             video_id=video.id,
@@ -153,15 +152,16 @@ class Dispatcher:
         finally:
             await asyncio.to_thread(shutil.rmtree, workdir, True)
         done = video.completed(int(self._clock()), self._retention)
-        if not await self._save(done, expected=[VideoStatus.IN_PROGRESS]):
+        if not await self._save(done):
             # Deleted while we finished: its files must not outlive the record.
             await self._content.delete_prefix(video.id)
 
     async def _fail(self, video: Video, code: str, message: str) -> None:
-        await self._save(video.failed(int(self._clock()), code, message), expected=_RUNNING)
+        await self._save(video.failed(int(self._clock()), code, message))
 
-    async def _save(self, video: Video, *, expected) -> bool:
-        saved = await self._store.update(video, expected=expected)
+    async def _save(self, video: Video) -> bool:
+        """Compare-and-set along the state machine: a video never moves backwards or leaves a terminal state."""
+        saved = await self._store.update(video, expected=sources_of(video.status))
         if saved:
             self._events.publish(video.id)
         return saved

@@ -14,6 +14,7 @@ import random
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -54,18 +55,21 @@ def render(
 
     video_path = out_dir / "video.mp4"
     with av.open(str(video_path), "w", format="mp4", options={"movflags": "+faststart"}) as container:
-        stream = container.add_stream("libx264", rate=FPS)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         # Fixed threads keep the bitstream identical across machines with different core counts.
-        stream.options = {"preset": "veryfast", "crf": "23", "threads": "2"}
-        stream.codec_context.options = {"x264-params": "keyint=48:min-keyint=24"}
+        x264 = {"preset": "veryfast", "crf": "23", "threads": "2", "x264-params": "keyint=48:min-keyint=24"}
+        stream = container.add_stream("libx264", rate=FPS, options=x264)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, FPS)
         for index in range(total):
             frame = scene.frame(index)
             if index in sprite_at:
                 sprite_tiles.append(_scaled(frame, SPRITE_TILE_WIDTH))
             if index == total // 2:
                 thumbnail = _scaled(frame, min(THUMBNAIL_MAX_WIDTH, width))
-            for packet in stream.encode(av.VideoFrame.from_image(frame)):
+            video_frame = av.VideoFrame.from_image(frame).reformat(format="yuv420p")
+            video_frame.pts = index  # explicit timestamps: the encoder must not guess them
+            video_frame.time_base = stream.codec_context.time_base
+            for packet in stream.encode(video_frame):
                 container.mux(packet)
             on_frame(index + 1, total)
         for packet in stream.encode():
@@ -129,7 +133,7 @@ class _Scene:
         else:
             offset = int(t * self.height) % (2 * self.height)
             rows = np.take(self.gradient, range(offset, offset + self.height), axis=0, mode="wrap")
-            img = Image.fromarray(rows, "RGB")
+            img = Image.frombytes("RGB", (self.width, self.height), rows.tobytes())  # owns its pixels
         draw = ImageDraw.Draw(img)
         short = min(self.width, self.height)
         cx, cy = self.width / 2, self.height / 2

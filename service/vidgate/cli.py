@@ -99,13 +99,16 @@ async def _serve(settings: Settings) -> int:
         asyncio.create_task(app.server.wait_for_termination(), name="grpc"),
     }
     done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
     ended = next(iter(done)).get_name()
     if ended != "signal":
         click.echo(f"vidgate: {ended} stopped unexpectedly; shutting down", err=True)
     await envoy.stop()
     await app.stop()
+    # Not cancelled earlier: cancelling grpc's wait_for_termination would cancel its shutdown too.
+    for task in pending:
+        if task.get_name() != "grpc":
+            task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
     return 0 if ended == "signal" else 1
 
 

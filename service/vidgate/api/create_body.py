@@ -13,7 +13,7 @@ from typing import Any
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from vidgate.domain.errors import InvalidRequest, PayloadTooLarge
+from vidgate.domain.errors import InvalidRequest, PayloadTooLarge, VidgateError
 from vidgate.domain.requests import CreateVideoInput
 from vidgate.gen.videos.v1 import videos_pb2
 
@@ -207,7 +207,7 @@ async def _from_multipart(chunks: AsyncIterator[bytes], boundary: bytes) -> Crea
             if problems:
                 raise problems[0]
         parser.finalize()
-    except InvalidRequest:
+    except VidgateError:
         raise
     except Exception as exc:  # python-multipart raises its own errors for malformed bodies
         raise InvalidRequest(f"Malformed multipart/form-data body: {exc}.") from None

@@ -44,6 +44,8 @@ def _worker_main(job: RenderJob, workdir: str, conn: multiprocessing.connection.
             on_frame=on_frame,
         )
         conn.send(("done", str(out.video), str(out.thumbnail), str(out.spritesheet)))
+    except BrokenPipeError:
+        pass  # the parent is gone or gave up on this render: nobody to report to
     except Exception as exc:  # reported to the parent, which fails the video with this reason
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
@@ -90,14 +92,15 @@ class LocalRenderer:
                         "render_failed", f"The local renderer process exited unexpectedly (exit code {process.exitcode})."
                     )
         finally:
-            if not receiver.closed:
-                loop.remove_reader(receiver.fileno())
-                receiver.close()
+            # Kill before closing our end, so the worker never writes into a closed pipe.
             if process.is_alive():
                 process.kill()
             if process.pid is not None:
                 await asyncio.to_thread(process.join, 5)
                 process.close()
+            if not receiver.closed:
+                loop.remove_reader(receiver.fileno())
+                receiver.close()
 
     async def close(self) -> None:
         """Nothing pooled to release: each render's process ends with it."""

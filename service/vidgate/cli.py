@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -74,6 +75,11 @@ async def _serve(settings: Settings) -> int:
     from vidgate.auth import create_key
     from vidgate.gateway import EnvoyProcess
 
+    # Installed first, so a signal during start-up is a clean shutdown too.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     app = await App.build(settings)
     await app.start()
     new_key = None
@@ -89,10 +95,6 @@ async def _serve(settings: Settings) -> int:
         return 1
     _print_banner(settings, app.grpc_port, new_key.secret if new_key else None)
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     waits = {
         asyncio.create_task(stop.wait(), name="signal"),
         asyncio.create_task(envoy.wait(), name="envoy"),
@@ -100,6 +102,11 @@ async def _serve(settings: Settings) -> int:
     }
     done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     ended = next(iter(done)).get_name()
+    if ended == "envoy":
+        # Ctrl+C in a terminal signals the whole process group: Envoy may exit a moment before we see it.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+            ended = "signal"
     if ended != "signal":
         click.echo(f"vidgate: {ended} stopped unexpectedly; shutting down", err=True)
     await envoy.stop()

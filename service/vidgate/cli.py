@@ -67,6 +67,7 @@ def serve(**flags: Any) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    logging.getLogger("yoyo").setLevel(logging.WARNING)  # one line per migration step is noise
     sys.exit(asyncio.run(_serve(settings)))
 
 
@@ -132,6 +133,8 @@ def _print_banner(settings: Settings, grpc_port: int, new_secret: str | None) ->
         lines += ["", "Created a development API key (shown only this once):", f"  {new_secret}"]
     elif settings.bootstrap_key:
         lines += ["", f"Accepting the bootstrap key from {env_name('bootstrap_key')}."]
+    else:
+        lines += ["", "API keys: `vidgate keys list`, or a new one with `vidgate keys create --name NAME`."]
     lines += [
         "",
         "Try it:",

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.e2e.server import ServeProcess, http, http_json
+from tests.e2e.server import BOOTSTRAP, ServeProcess, http, http_json
 from tests.helpers import image_bytes, inspect_mp4
 
 pytestmark = pytest.mark.e2e
@@ -94,3 +94,24 @@ def test_keys_cli_lists_without_secrets(serve: ServeProcess):
     assert f"revoked {key_id}" in serve.cli("keys", "revoke", key_id)
     time.sleep(2.1)  # positive lookups are cached for 2 s
     assert http("GET", f"{serve.base_url}/videos", key=secret)[0] == 401
+
+
+def test_download_that_breaks_midway_is_not_complete(serve: ServeProcess):
+    """The stored file shrinks while it streams: the client must get an error, not a short body."""
+    import http.client
+
+    status, video = http_json("POST", f"{serve.base_url}/videos", body=b'{"prompt": "broken", "model": "vidgate-tiny"}',
+                              content_type="application/json")
+    wait_completed(serve, video["id"])
+    asset = serve.data_dir / "content" / video["id"] / "video.mp4"
+    asset.write_bytes(b"\0" * (64 * 1024 * 1024))
+    conn = http.client.HTTPConnection("127.0.0.1", serve.http_port, timeout=30)
+    conn.request("GET", f"/v1/videos/{video['id']}/content", headers={"Authorization": f"Bearer {BOOTSTRAP}"})
+    response = conn.getresponse()
+    assert response.status == 200 and response.getheader("content-length") == str(64 * 1024 * 1024)
+    response.read(1024 * 1024)
+    with asset.open("r+b") as f:
+        f.truncate(8 * 1024 * 1024)
+    with pytest.raises(http.client.IncompleteRead):
+        response.read()
+    conn.close()

@@ -190,3 +190,22 @@ async def test_health_and_reflection_need_no_key(server):
     for service in ("", "vidgate.videos.v1.VideoService"):
         response = await health.Check(health_pb2.HealthCheckRequest(service=service))
         assert response.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_expired_content_is_purged_but_the_record_stays(server):
+    from vidgate.worker.reaper import ExpiryReaper
+
+    video = await create(server, prompt="short-lived", **TINY)
+    done = await wait_terminal(server, video.id)
+    app = server.app
+    from vidgate.storage.local import LocalContentStore
+
+    reaper = ExpiryReaper(app.store, LocalContentStore(app.settings.content_dir), clock=lambda: done.expires_at + 1)
+    assert await reaper.purge_once() == 1
+    assert not (app.settings.content_dir / video.id).exists()
+    kept = await server.stub.GetVideo(videos_pb2.GetVideoRequest(video_id=video.id), metadata=AUTH)
+    assert kept.status == "completed" and not kept.HasField("url")
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await download(server, video.id)
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND and error_detail(err.value).code == "video_expired"
+    assert await reaper.purge_once() == 0

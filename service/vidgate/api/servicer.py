@@ -10,6 +10,7 @@ from google.api import httpbody_pb2
 from vidgate.api.create_body import read_create_request
 from vidgate.api.interceptors import current_principal
 from vidgate.api.mapping import page_to_proto, video_to_proto
+from vidgate.domain.errors import InternalError
 from vidgate.domain.service import VideoService
 from vidgate.gen.videos.v1 import videos_pb2, videos_pb2_grpc
 
@@ -69,11 +70,14 @@ class VideoServicer(videos_pb2_grpc.VideoServiceServicer):
                     ("x-content-length", str(content.stored.size)),
                 )
             )
-            media_type = content.variant.media_type
+            media_type, sent = content.variant.media_type, 0
             async for chunk in chunks:
                 # Envoy takes the response Content-Type from the first message only.
                 yield httpbody_pb2.HttpBody(content_type=media_type, data=chunk)
-                media_type = ""
+                media_type, sent = "", sent + len(chunk)
+            if sent != content.stored.size:
+                # The interceptor turns this into a broken download, never a short "complete" one.
+                raise InternalError(f"stored file changed while streaming ({sent} of {content.stored.size} bytes)")
         finally:
             await chunks.aclose()
 

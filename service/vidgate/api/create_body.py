@@ -54,20 +54,21 @@ async def _body_chunks(
     first: videos_pb2.CreateVideoRequest, rest: AsyncIterator[videos_pb2.CreateVideoRequest], limit: int
 ) -> AsyncIterator[bytes]:
     total = 0
-    async def all_messages():
-        yield first
-        async for message in rest:
-            yield message
 
-    async for message in all_messages():
-        data = message.http_body.data
-        total += len(data)
+    def checked(message: videos_pb2.CreateVideoRequest) -> bytes:
+        nonlocal total
+        total += len(message.http_body.data)
         if total > limit:
             raise PayloadTooLarge(
                 f"Request body is larger than the maximum of {limit} bytes ({limit / 1048576:g} MiB).",
                 param="input_reference",
             )
-        if data:
+        return message.http_body.data
+
+    if data := checked(first):
+        yield data
+    async for message in rest:
+        if data := checked(message):
             yield data
 
 

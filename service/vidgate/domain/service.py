@@ -36,9 +36,8 @@ class Content:
 
     @property
     def filename(self) -> str:
-        return f"{self.video.id}.{self.variant.extension}" if self.variant is Variant.VIDEO else (
-            f"{self.video.id}_{self.variant.value}.{self.variant.extension}"
-        )
+        suffix = "" if self.variant is Variant.VIDEO else f"_{self.variant.value}"
+        return f"{self.video.id}{suffix}.{self.variant.extension}"
 
 
 class VideoService:

@@ -66,7 +66,7 @@ def render(
                 sprite_tiles.append(_scaled(frame, SPRITE_TILE_WIDTH))
             if index == total // 2:
                 thumbnail = _scaled(frame, min(THUMBNAIL_MAX_WIDTH, width))
-            video_frame = av.VideoFrame.from_image(frame).reformat(format="yuv420p")
+            video_frame = _yuv420_frame(frame)
             video_frame.pts = index  # explicit timestamps: the encoder must not guess them
             video_frame.time_base = stream.codec_context.time_base
             for packet in stream.encode(video_frame):
@@ -81,6 +81,18 @@ def render(
     spritesheet_path = out_dir / "spritesheet.jpg"
     _spritesheet(sprite_tiles).save(spritesheet_path, "JPEG", quality=85)
     return RenderOutput(video=video_path, thumbnail=thumbnail_path, spritesheet=spritesheet_path, frames=total)
+
+
+def _yuv420_frame(img: Image.Image) -> av.VideoFrame:
+    """RGB -> limited-range BT.601 yuv420p without swscale, whose SIMD paths round differently
+    depending on buffer alignment and so made the output vary from run to run."""
+    half = (img.width // 2, img.height // 2)
+    y, cb, cr = (np.asarray(p, dtype=np.uint16) for p in img.convert("YCbCr").split())
+    cb, cr = (np.asarray(Image.fromarray(c.astype(np.uint8)).resize(half, Image.Resampling.BOX), dtype=np.uint16) for c in (cb, cr))
+    luma = (y * 219 + 127) // 255 + 16
+    chroma = [(c * 224 + 127) // 255 + 16 for c in (cb, cr)]
+    planes = np.concatenate([luma.ravel(), chroma[0].ravel(), chroma[1].ravel()]).astype(np.uint8)
+    return av.VideoFrame.from_ndarray(planes.reshape(img.height * 3 // 2, img.width), format="yuv420p")
 
 
 def _seed(prompt: str, width: int, height: int, seconds: int, image: bytes | None) -> int:

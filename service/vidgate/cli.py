@@ -81,7 +81,11 @@ async def _serve(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    app = await App.build(settings)
+    try:
+        app = await App.build(settings)
+    except RuntimeError as exc:  # grpc cannot bind the port, typically: say so without a traceback
+        click.echo(f"vidgate: could not start the gRPC server on {settings.host}:{settings.grpc_port}: {exc}", err=True)
+        return 1
     await app.start()
     new_key = None
     if not settings.bootstrap_key and await app.store.count_keys() == 0:

@@ -7,7 +7,7 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 
 class VideoStatus(enum.StrEnum):
@@ -31,10 +31,6 @@ _ALLOWED: dict[VideoStatus, frozenset[VideoStatus]] = {
     VideoStatus.COMPLETED: frozenset(),
     VideoStatus.FAILED: frozenset(),
 }
-
-
-def can_transition(current: VideoStatus, new: VideoStatus) -> bool:
-    return new in _ALLOWED[current]
 
 
 def sources_of(new: VideoStatus) -> tuple[VideoStatus, ...]:
@@ -90,7 +86,6 @@ class Video:
     # Content-store key of the guiding image, when one was given.
     input_reference_key: str | None = None
     assets_purged: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def width(self) -> int:

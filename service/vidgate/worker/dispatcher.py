@@ -73,9 +73,14 @@ class Dispatcher:
         return resumed
 
     def submit(self, video: Video) -> None:
-        task = asyncio.create_task(self._run(video.id), name=f"generate {video.id}")
+        task = asyncio.create_task(self._run(video), name=f"generate {video.id}")
         self._tasks[video.id] = task
-        task.add_done_callback(lambda _: self._tasks.pop(video.id, None))
+        task.add_done_callback(lambda done: self._finished(video.id, done))
+
+    def _finished(self, video_id: str, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(video_id, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("generation of %s stopped unexpectedly", video_id, exc_info=task.exception())
 
     async def cancel(self, video_id: str) -> None:
         task = self._tasks.get(video_id)
@@ -94,15 +99,12 @@ class Dispatcher:
     def running(self) -> int:
         return len(self._tasks)
 
-    async def _run(self, video_id: str) -> None:
-        video = await self._store.get(video_id)
-        if video is None or video.status.terminal:
-            return
-        provider_name = self.provider_for(video.model)
-        async with self._slots[provider_name]:
-            video = await self._store.get(video_id)
+    async def _run(self, submitted: Video) -> None:
+        provider_name = self.provider_for(submitted.model)
+        async with self._slots[provider_name]:  # waiting here is what `queued` means
+            video = await self._store.get(submitted.id)
             if video is None or video.status.terminal:
-                return
+                return  # deleted or finished while it waited
             await self._generate(video, self._providers[provider_name])
 
     async def _generate(self, video: Video, provider: VideoProvider) -> None:

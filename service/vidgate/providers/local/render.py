@@ -1,8 +1,9 @@
 """Pure rendering: prompt (+ optional image) -> H.264 MP4, WebP thumbnail, JPEG spritesheet.
 
 Runs inside a worker process (see `provider.py`); it never touches the event loop. The output is
-a deterministic function of the job: the scene's colours, motion and layout come from a hash of
-the prompt, size, duration and image, and x264 runs with a fixed thread count.
+a deterministic function of the job when each render runs in a fresh worker process, as the
+local provider does: the scene's colours, motion and layout come from a hash of the prompt,
+size, duration and image, and x264 runs with a fixed thread count.
 """
 
 from __future__ import annotations
@@ -84,15 +85,23 @@ def render(
 
 
 def _yuv420_frame(img: Image.Image) -> av.VideoFrame:
-    """RGB -> limited-range BT.601 yuv420p without swscale, whose SIMD paths round differently
-    depending on buffer alignment and so made the output vary from run to run."""
+    """RGB -> limited-range BT.601 yuv420p, written into the frame with its row padding zeroed.
+
+    Both serve determinism: swscale's SIMD paths round differently with buffer alignment, and
+    nothing uninitialised should reach the encoder. libx264 still varies for some widths (96,
+    1080) when one process encodes several videos, so renders run in a fresh worker each
+    (provider.py), which makes the output identical run to run.
+    """
     half = (img.width // 2, img.height // 2)
     y, cb, cr = (np.asarray(p, dtype=np.uint16) for p in img.convert("YCbCr").split())
     cb, cr = (np.asarray(Image.fromarray(c.astype(np.uint8)).resize(half, Image.Resampling.BOX), dtype=np.uint16) for c in (cb, cr))
-    luma = (y * 219 + 127) // 255 + 16
-    chroma = [(c * 224 + 127) // 255 + 16 for c in (cb, cr)]
-    planes = np.concatenate([luma.ravel(), chroma[0].ravel(), chroma[1].ravel()]).astype(np.uint8)
-    return av.VideoFrame.from_ndarray(planes.reshape(img.height * 3 // 2, img.width), format="yuv420p")
+    planes = [(y * 219 + 127) // 255 + 16, (cb * 224 + 127) // 255 + 16, (cr * 224 + 127) // 255 + 16]
+    frame = av.VideoFrame(img.width, img.height, "yuv420p")
+    for target, values in zip(frame.planes, planes):
+        padded = np.zeros((target.height, target.line_size), dtype=np.uint8)
+        padded[:, : target.width] = values
+        target.update(padded)
+    return frame
 
 
 def _seed(prompt: str, width: int, height: int, seconds: int, image: bytes | None) -> int:

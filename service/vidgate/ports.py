@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -116,6 +118,26 @@ class ProviderError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class ChangeFeed(Protocol):
+    """Wakes watchers of a video when it changes (best effort: watchers also re-read on a timer)."""
+
+    def publish(self, video_id: str) -> None: ...
+
+    def listen(self, video_id: str) -> AbstractContextManager[asyncio.Event]: ...
+
+
+class GenerationQueue(Protocol):
+    """Where accepted videos go to be generated (the worker's dispatcher)."""
+
+    def provider_for(self, model: str) -> str:
+        """The provider that renders `model`; InvalidRequest if none is configured."""
+        ...
+
+    def submit(self, video: Video) -> None: ...
+
+    async def cancel(self, video_id: str) -> None: ...
 
 
 class VideoProvider(Protocol):

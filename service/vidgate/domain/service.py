@@ -11,10 +11,8 @@ from vidgate.domain.catalog import Catalog
 from vidgate.domain.errors import InvalidRequest, NotFound, NotReady, RateLimited
 from vidgate.domain.principal import Principal
 from vidgate.domain.requests import CreateVideoInput, VideoSpec, inspect_image, validate_create, validate_prompt
-from vidgate.domain.video import Variant, Video, VideoIdFactory, VideoStatus, is_video_id
-from vidgate.ports import ContentStore, Page, StoredObject, VideoStore
-from vidgate.worker.dispatcher import Dispatcher, asset_key
-from vidgate.worker.events import VideoEvents
+from vidgate.domain.video import Variant, Video, VideoIdFactory, VideoStatus, asset_key, is_video_id
+from vidgate.ports import ChangeFeed, ContentStore, GenerationQueue, Page, StoredObject, VideoStore
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -47,8 +45,8 @@ class VideoService:
         store: VideoStore,
         content: ContentStore,
         catalog: Catalog,
-        dispatcher: Dispatcher,
-        events: VideoEvents,
+        dispatcher: GenerationQueue,
+        events: ChangeFeed,
         limits: Limits,
         ids: VideoIdFactory | None = None,
         clock: Callable[[], float] = time.time,

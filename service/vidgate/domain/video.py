@@ -61,6 +61,11 @@ _VARIANT_MEDIA = {
 }
 
 
+def asset_key(video_id: str, variant: Variant) -> str:
+    """Where a variant of a video lives in the ContentStore."""
+    return f"{video_id}/{variant.value}.{variant.extension}"
+
+
 @dataclass(frozen=True)
 class VideoFailure:
     code: str

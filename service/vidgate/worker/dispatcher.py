@@ -12,17 +12,13 @@ from pathlib import Path
 
 from vidgate.domain.catalog import Catalog
 from vidgate.domain.errors import InvalidRequest
-from vidgate.domain.video import Variant, Video, VideoStatus, sources_of
+from vidgate.domain.video import Variant, Video, VideoStatus, asset_key, sources_of
 from vidgate.ports import ContentStore, ProviderError, RenderJob, VideoProvider, VideoStore
 from vidgate.worker.events import VideoEvents
 
 log = logging.getLogger(__name__)
 # At most this many progress writes per second per video; the state machine moves forward anyway.
 PROGRESS_WRITE_INTERVAL = 0.25
-
-
-def asset_key(video_id: str, variant: Variant) -> str:
-    return f"{video_id}/{variant.value}.{variant.extension}"
 
 
 class Dispatcher:

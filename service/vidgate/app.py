@@ -16,7 +16,7 @@ from vidgate.auth import Authenticator
 from vidgate.config import Settings, SettingsError
 from vidgate.domain.service import Limits, VideoService
 from vidgate.ports import VideoProvider
-from vidgate.providers.local.provider import LocalRenderer
+from vidgate.providers.local.provider import LocalRenderer, WorkerProcesses
 from vidgate.storage.local import LocalContentStore
 from vidgate.store.sqlite import SqliteStore
 from vidgate.worker.dispatcher import Dispatcher
@@ -29,7 +29,7 @@ SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 def build_providers(settings: Settings) -> dict[str, VideoProvider]:
-    providers: dict[str, VideoProvider] = {"local": LocalRenderer()}
+    providers: dict[str, VideoProvider] = {"local": LocalRenderer(WorkerProcesses())}
     for model in settings.models:
         if model.provider not in providers:
             raise SettingsError(f"models: model {model.name!r} uses unknown provider {model.provider!r}")

@@ -6,7 +6,7 @@ import hashlib
 import pytest
 
 from vidgate.ports import ProviderError, RenderJob
-from vidgate.providers.local.provider import LocalRenderer
+from vidgate.providers.local.provider import LocalRenderer, WorkerProcesses
 
 
 async def render(renderer, tmp_path, name, prompt, width, height, seconds=1):
@@ -23,7 +23,7 @@ async def render(renderer, tmp_path, name, prompt, width, height, seconds=1):
 
 
 async def test_same_job_same_bytes_and_prompt_changes_them(tmp_path):
-    renderer = LocalRenderer()
+    renderer = LocalRenderer(WorkerProcesses())
     # Widths 96 and 1080 are the ones where libx264 varies when one process encodes several videos.
     for width, height in ((96, 160), (1080, 1920)):
         first, progress = await render(renderer, tmp_path, f"a{width}", "same prompt", width, height)
@@ -37,7 +37,7 @@ async def test_same_job_same_bytes_and_prompt_changes_them(tmp_path):
 
 
 async def test_cancelling_kills_the_worker(tmp_path):
-    renderer = LocalRenderer()
+    renderer = LocalRenderer(WorkerProcesses())
     (tmp_path / "w").mkdir()
     started = asyncio.Event()
 
@@ -62,5 +62,5 @@ async def test_a_broken_job_fails_with_a_reason(tmp_path):
         pass
 
     with pytest.raises(ProviderError) as err:
-        await LocalRenderer().generate(RenderJob("v", "m", "x", 160, 96, 1, b"not an image"), tmp_path / "w", ignore)
+        await LocalRenderer(WorkerProcesses()).generate(RenderJob("v", "m", "x", 160, 96, 1, b"not an image"), tmp_path / "w", ignore)
     assert err.value.code == "render_failed" and "UnidentifiedImageError" in err.value.message

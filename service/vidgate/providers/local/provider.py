@@ -1,68 +1,80 @@
-"""The local renderer as a VideoProvider: each render runs in its own worker process.
+"""CPU work in worker processes (rendering, checking downloads) and the local renderer provider.
 
-Worker processes are forked from a forkserver that has already imported PyAV, Pillow and
-numpy, so starting one is cheap and never forks the gRPC server's threads. One process per
-render (rather than a fixed pool) lets a cancelled video's render be killed at once.
-Progress arrives over a pipe the event loop watches with `add_reader`: nothing blocks the loop.
+Worker processes are forked from a forkserver that has already imported PyAV, Pillow and numpy, so
+starting one is cheap and never forks the gRPC server's threads. One process per job (rather than a
+fixed pool) lets a cancelled video's work be killed at once, and gives every render the same fresh
+process state, which keeps libx264's output identical run to run. Progress arrives over a pipe the
+event loop watches with `add_reader`: nothing blocks the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import multiprocessing
 import multiprocessing.connection
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from vidgate.ports import ProgressCallback, ProviderError, RenderedAssets, RenderJob
 
-log = logging.getLogger(__name__)
-_RENDER_MODULE = "vidgate.providers.local.render"
+_PRELOAD = ["vidgate.providers.local.render", "vidgate.providers.local.derive"]
 
 
-def _worker_main(job: RenderJob, workdir: str, conn: multiprocessing.connection.Connection) -> None:
-    from vidgate.providers.local import render as renderer
+class WorkerFailed(Exception):
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind, self.message = kind, message
 
-    last_sent = -1
+
+def _render(job: RenderJob, workdir: str, report: Callable[[int], None]) -> tuple[str, str, str]:
+    from vidgate.providers.local.render import render
+
+    last = -1
 
     def on_frame(done: int, total: int) -> None:
-        nonlocal last_sent
-        percent = done * 100 // total
-        if percent != last_sent:
-            last_sent = percent
-            conn.send(("progress", percent))
+        nonlocal last
+        if (percent := done * 100 // total) != last:
+            last = percent
+            report(percent)
 
+    out = render(prompt=job.prompt, width=job.width, height=job.height, seconds=job.seconds, image=job.image,
+                 out_dir=Path(workdir), on_frame=on_frame)
+    return str(out.video), str(out.thumbnail), str(out.spritesheet)
+
+
+def _derive(video: str, workdir: str, report: Callable[[int], None]) -> tuple[str, str]:
+    from vidgate.providers.local.derive import derive
+
+    thumbnail, spritesheet = derive(Path(video), Path(workdir))
+    return str(thumbnail), str(spritesheet)
+
+
+_TARGETS: dict[str, Callable[..., Any]] = {"render": _render, "derive": _derive}
+
+
+def _worker_main(target: str, args: tuple[Any, ...], conn: multiprocessing.connection.Connection) -> None:
     try:
-        out = renderer.render(
-            prompt=job.prompt,
-            width=job.width,
-            height=job.height,
-            seconds=job.seconds,
-            image=job.image,
-            out_dir=Path(workdir),
-            on_frame=on_frame,
-        )
-        conn.send(("done", str(out.video), str(out.thumbnail), str(out.spritesheet)))
+        result = _TARGETS[target](*args, lambda percent: conn.send(("progress", percent)))
+        conn.send(("done", result))
     except BrokenPipeError:
-        pass  # the parent is gone or gave up on this render: nobody to report to
-    except Exception as exc:  # reported to the parent, which fails the video with this reason
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        pass  # the parent is gone or gave up on this job: nobody to report to
+    except Exception as exc:  # reported to the parent, which decides what it means
+        conn.send(("error", type(exc).__name__, str(exc)))
     finally:
         conn.close()
 
 
-class LocalRenderer:
-    name = "local"
-
+class WorkerProcesses:
     def __init__(self) -> None:
         self._ctx = multiprocessing.get_context("forkserver")
-        self._ctx.set_forkserver_preload([_RENDER_MODULE])
+        self._ctx.set_forkserver_preload(_PRELOAD)
 
-    async def generate(self, job: RenderJob, workdir: Path, on_progress: ProgressCallback) -> RenderedAssets:
+    async def run(self, target: str, args: tuple[Any, ...],
+                  on_progress: Callable[[int], Awaitable[None]] | None = None) -> Any:
         loop = asyncio.get_running_loop()
         receiver, sender = self._ctx.Pipe(duplex=False)
-        process = self._ctx.Process(target=_worker_main, args=(job, str(workdir), sender), daemon=True)
+        process = self._ctx.Process(target=_worker_main, args=(target, args, sender), daemon=True)
         messages: asyncio.Queue[Any] = asyncio.Queue()
 
         def on_readable() -> None:
@@ -81,16 +93,15 @@ class LocalRenderer:
             while True:
                 kind, *rest = await messages.get()
                 if kind == "progress":
-                    await on_progress(rest[0])
+                    if on_progress is not None:
+                        await on_progress(rest[0])
                 elif kind == "done":
-                    return RenderedAssets(*(Path(p) for p in rest))
+                    return rest[0]
                 elif kind == "error":
-                    raise ProviderError("render_failed", f"The local renderer failed: {rest[0]}")
+                    raise WorkerFailed(rest[0], rest[1])
                 else:
                     await asyncio.to_thread(process.join, 5)
-                    raise ProviderError(
-                        "render_failed", f"The local renderer process exited unexpectedly (exit code {process.exitcode})."
-                    )
+                    raise WorkerFailed("exited", f"the worker process exited unexpectedly (exit code {process.exitcode})")
         finally:
             # Kill before closing our end, so the worker never writes into a closed pipe.
             if process.is_alive():
@@ -102,5 +113,19 @@ class LocalRenderer:
                 loop.remove_reader(receiver.fileno())
                 receiver.close()
 
+
+class LocalRenderer:
+    name = "local"
+
+    def __init__(self, workers: WorkerProcesses) -> None:
+        self._workers = workers
+
+    async def generate(self, job: RenderJob, workdir: Path, on_progress: ProgressCallback) -> RenderedAssets:
+        try:
+            paths = await self._workers.run("render", (job, str(workdir)), on_progress)
+        except WorkerFailed as exc:
+            raise ProviderError("render_failed", f"The local renderer failed: {exc.kind}: {exc.message}") from None
+        return RenderedAssets(*(Path(p) for p in paths))
+
     async def close(self) -> None:
-        """Nothing pooled to release: each render's process ends with it."""
+        """Nothing pooled to release: each job's process ends with it."""

@@ -7,33 +7,46 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
+from collections.abc import Callable
+
+import aiohttp
 import grpc
 from grpc_health.v1 import health, health_pb2
 
+from vidgate import __version__
 from vidgate.api.server import VIDEO_SERVICE, build_server
 from vidgate.api.servicer import VideoServicer
 from vidgate.auth import Authenticator
 from vidgate.config import Settings, SettingsError
 from vidgate.domain.service import Limits, VideoService
 from vidgate.ports import VideoProvider
+from vidgate.providers.base import ProviderConfig, RemoteAdapter
+from vidgate.providers.kling import KlingAdapter
 from vidgate.providers.local.provider import LocalRenderer, WorkerProcesses
+from vidgate.providers.openai_format import OpenAIFormatAdapter
 from vidgate.storage.local import LocalContentStore
 from vidgate.store.sqlite import SqliteStore
 from vidgate.worker.dispatcher import Dispatcher
 from vidgate.worker.events import VideoEvents
 from vidgate.worker.reaper import ExpiryReaper
+from vidgate.worker.remote import RemoteRunner
 
 log = logging.getLogger(__name__)
 REAPER_INTERVAL_SECONDS = 60.0
 SHUTDOWN_GRACE_SECONDS = 5.0
 
 
-def build_providers(settings: Settings) -> dict[str, VideoProvider]:
-    providers: dict[str, VideoProvider] = {"local": LocalRenderer(WorkerProcesses())}
-    for model in settings.models:
-        if model.provider not in providers:
-            raise SettingsError(f"models: model {model.name!r} uses unknown provider {model.provider!r}")
-    return providers
+ADAPTERS: dict[str, Callable[[ProviderConfig], RemoteAdapter]] = {"kling": KlingAdapter, "openai": OpenAIFormatAdapter}
+
+
+def build_adapters(settings: Settings) -> dict[str, RemoteAdapter]:
+    adapters = {}
+    for config in settings.providers:
+        try:
+            adapters[config.name] = ADAPTERS[config.kind](config)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+    return adapters
 
 
 @dataclass
@@ -42,6 +55,7 @@ class App:
     store: SqliteStore
     dispatcher: Dispatcher
     providers: dict[str, VideoProvider]
+    session: aiohttp.ClientSession
     server: grpc.aio.Server
     grpc_port: int
     health: health.aio.HealthServicer
@@ -50,11 +64,17 @@ class App:
 
     @classmethod
     async def build(cls, settings: Settings) -> App:
-        providers = build_providers(settings)
+        workers = WorkerProcesses()
+        providers: dict[str, VideoProvider] = {"local": LocalRenderer(workers)}
+        adapters = build_adapters(settings)
         store = await SqliteStore.open(settings.db_path)
         content = LocalContentStore(settings.content_dir)
         catalog = settings.catalog()
         events = VideoEvents()
+        session = aiohttp.ClientSession(headers={"User-Agent": f"vidgate/{__version__}"})
+        remote = RemoteRunner(store=store, content=content, catalog=catalog, adapters=adapters, session=session,
+                              workers=workers, events=events, workdir=settings.work_dir,
+                              retention_seconds=settings.retention_seconds)
         dispatcher = Dispatcher(
             store=store,
             content=content,
@@ -64,6 +84,7 @@ class App:
             workdir=settings.work_dir,
             events=events,
             retention_seconds=settings.retention_seconds,
+            remote=remote,
         )
         service = VideoService(
             store=store,
@@ -92,7 +113,7 @@ class App:
             max_message_bytes=settings.max_upload_bytes + 1024 * 1024,
         )
         reaper = ExpiryReaper(store, content)
-        return cls(settings, store, dispatcher, providers, server, port, health_servicer, reaper)
+        return cls(settings, store, dispatcher, providers, session, server, port, health_servicer, reaper)
 
     async def start(self) -> None:
         await self.server.start()
@@ -114,4 +135,5 @@ class App:
         await self.dispatcher.stop()
         for provider in self.providers.values():
             await provider.close()
+        await self.session.close()
         await self.store.close()

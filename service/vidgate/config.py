@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vidgate.domain.catalog import DEFAULT_MODEL, Catalog, ModelSpec, default_models
+import re
+
+from vidgate.domain.catalog import DEFAULT_MODEL, Catalog, ModelSpec, Route, default_models
+from vidgate.providers.base import ProviderConfig, Secret
 
 ENV_PREFIX = "VIDGATE_"
 
@@ -44,6 +47,7 @@ class Settings:
     gateway_dir: Path | None = None
     models: tuple[ModelSpec, ...] = field(default_factory=lambda: tuple(default_models()))
     default_model: str = DEFAULT_MODEL
+    providers: tuple[ProviderConfig, ...] = ()
 
     @property
     def db_path(self) -> Path:
@@ -70,7 +74,7 @@ class Settings:
 
 
 # Settings that can come from env/flags/TOML as scalars (models come from TOML only).
-_SCALARS = {f.name: f for f in dataclasses.fields(Settings) if f.name not in ("models",)}
+_SCALARS = {f.name: f for f in dataclasses.fields(Settings) if f.name not in ("models", "providers")}
 _POSITIVE = {"max_upload_mb", "retention_hours", "poll_after_ms", "max_concurrent_renders", "max_inflight_per_key", "content_chunk_kb"}
 _PORTS = {"grpc_port", "http_port", "envoy_admin_port"}
 
@@ -87,6 +91,7 @@ def load_settings(*, environ: Mapping[str, str], flags: Mapping[str, Any] | None
     replace_models = False
     if config_path:
         table = _read_toml(Path(config_path))
+        values["providers"] = _providers_from_toml(table.pop("providers", {}), config_path, environ)
         file_models = _models_from_toml(table.pop("models", None), config_path)
         replace_models = bool(table.pop("replace_default_models", False))
         for key, raw in table.items():
@@ -108,6 +113,14 @@ def load_settings(*, environ: Mapping[str, str], flags: Mapping[str, Any] | None
         settings.catalog()
     except ValueError as exc:
         raise SettingsError(f"default_model: {exc}") from None
+    known = {"local"} | {p.name for p in settings.providers}
+    for model in settings.models:
+        for route in model.routes:
+            if route.provider not in known:
+                raise SettingsError(
+                    f"models: model {model.name!r} routes to unknown provider {route.provider!r}; "
+                    f"configured: {', '.join(sorted(known))}"
+                )
     return settings
 
 
@@ -150,7 +163,7 @@ def _models_from_toml(entries: Any, source: str) -> list[ModelSpec] | None:
         return None
     if not isinstance(entries, list):
         raise SettingsError(f"{source}: 'models' must be an array of tables ([[models]])")
-    allowed = {f.name for f in dataclasses.fields(ModelSpec)}
+    allowed = {f.name for f in dataclasses.fields(ModelSpec)} | {"upstream_model"}
     models = []
     for i, entry in enumerate(entries):
         where = f"{source}: models[{i}]"
@@ -160,12 +173,75 @@ def _models_from_toml(entries: Any, source: str) -> list[ModelSpec] | None:
         try:
             entry = dict(entry)
             entry.setdefault("provider", "local")
+            upstream = entry.pop("upstream_model", None)
+            routes = entry.get("routes")
+            if routes is not None:
+                entry["routes"] = tuple(Route(provider=str(r["provider"]), model=str(r.get("model", entry["name"])))
+                                        for r in routes)
+            elif upstream is not None:
+                entry["routes"] = (Route(provider=entry["provider"], model=str(upstream)),)
             for key in ("sizes", "seconds"):
                 entry[key] = tuple(str(v) for v in entry.get(key, ()))
             entry.setdefault("default_size", entry["sizes"][0] if entry["sizes"] else "")
             entry.setdefault("default_seconds", entry["seconds"][0] if entry["seconds"] else "")
             entry["default_seconds"] = str(entry["default_seconds"])
             models.append(ModelSpec(**entry))
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, KeyError) as exc:
             raise SettingsError(f"{where}: {exc}") from None
     return models
+
+
+PROVIDER_KINDS = {
+    "kling": ("access_key", "secret_key"),
+    "openai": ("api_key",),
+}
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_PROVIDER_NUMBERS = {"timeout_seconds", "max_concurrent_tasks", "requests_per_second", "poll_interval_seconds",
+                     "max_download_mb"}
+
+
+def _providers_from_toml(tables: Any, source: str, environ: Mapping[str, str]) -> tuple[ProviderConfig, ...]:
+    """`[providers.NAME]` tables. Credentials are `${ENV_VAR}` references, resolved here and kept as Secrets."""
+    if not isinstance(tables, dict):
+        raise SettingsError(f"{source}: 'providers' must be a table of [providers.NAME] tables")
+    configs = []
+    for name, table in tables.items():
+        where = f"{source}: providers.{name}"
+        if name == "local":
+            raise SettingsError(f"{where}: 'local' is the embedded renderer's name")
+        kind = table.get("kind")
+        if kind not in PROVIDER_KINDS:
+            raise SettingsError(f"{where}.kind: must be one of {', '.join(sorted(PROVIDER_KINDS))}, got {kind!r}")
+        secrets = PROVIDER_KINDS[kind]
+        allowed = {"kind", "base_url", "allow_private_hosts", *secrets, *_PROVIDER_NUMBERS}
+        unknown = set(table) - allowed
+        if unknown:
+            raise SettingsError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        base_url = str(table.get("base_url", "")).rstrip("/")
+        if not base_url.startswith(("http://", "https://")):
+            raise SettingsError(f"{where}.base_url: must be an http(s) URL")
+        credentials = {key: Secret(_resolve(table.get(key), f"{where}.{key}", environ)) for key in secrets}
+        numbers = {}
+        for key in _PROVIDER_NUMBERS & set(table):
+            value = table[key]
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+                raise SettingsError(f"{where}.{key}: must be a positive number, got {value!r}")
+            numbers[key] = int(value) if key == "max_concurrent_tasks" else float(value)
+        hosts = table.get("allow_private_hosts", [])
+        if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
+            raise SettingsError(f"{where}.allow_private_hosts: must be a list of host names")
+        configs.append(ProviderConfig(name=name, kind=kind, base_url=base_url, credentials=credentials,
+                                      allow_private_hosts=tuple(hosts), **numbers))
+    return tuple(configs)
+
+
+def _resolve(raw: Any, where: str, environ: Mapping[str, str]) -> str:
+    if not isinstance(raw, str) or not raw:
+        raise SettingsError(f"{where}: missing; give it as \"${{ENV_VAR}}\"")
+    match = _ENV_REF.fullmatch(raw.strip())
+    if not match:
+        raise SettingsError(f"{where}: credentials must be \"${{ENV_VAR}}\" references, not literal values")
+    value = environ.get(match[1])
+    if not value:
+        raise SettingsError(f"{where}: environment variable {match[1]} is not set")
+    return value

@@ -8,9 +8,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from vidgate.domain.video import Video, VideoStatus
+
+if TYPE_CHECKING:
+    from vidgate.domain.requests import VideoSpec
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,10 @@ class GenerationQueue(Protocol):
 
     def provider_for(self, model: str) -> str:
         """The provider that renders `model`; InvalidRequest if none is configured."""
+        ...
+
+    def check(self, spec: "VideoSpec") -> None:
+        """InvalidRequest if the serving route cannot honour `spec` exactly (size, seconds, metadata...)."""
         ...
 
     def submit(self, video: Video) -> None: ...

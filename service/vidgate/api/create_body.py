@@ -11,6 +11,8 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from google.protobuf import json_format
+
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from vidgate.domain.errors import InvalidRequest, PayloadTooLarge, VidgateError
@@ -83,6 +85,7 @@ def _from_typed(message: videos_pb2.CreateVideoRequest) -> CreateVideoInput:
         image_bytes=ref.image_data if source == "image_data" else None,
         image_url=ref.image_url if source == "image_url" else None,
         file_id=ref.file_id if source == "file_id" else None,
+        metadata=json_format.MessageToDict(message.metadata) if message.HasField("metadata") else None,
     )
 
 
@@ -102,6 +105,8 @@ async def _from_json(chunks: AsyncIterator[bytes]) -> CreateVideoInput:
             fields[key] = _json_text(key, value)
         elif key == "input_reference":
             fields.update(_json_reference(value))
+        elif key == "metadata":
+            fields["metadata"] = _metadata(value)
         else:
             raise _unknown_parameter(key)
     return CreateVideoInput(**fields)
@@ -133,6 +138,14 @@ def _json_reference(value: Any) -> dict[str, str]:
                 raise InvalidRequest(f"'input_reference.{key}' must be a string.", param=f"input_reference.{key}")
             out[key] = value[key]
     return out
+
+
+def _metadata(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidRequest("'metadata' must be a JSON object of provider options.", param="metadata")
+    return value
 
 
 def _unknown_parameter(name: str) -> InvalidRequest:
@@ -227,6 +240,11 @@ def _fields_to_input(parts: list[_Part]) -> CreateVideoInput:
             key, value = name[len("input_reference[") : -1], _text(part)
         elif name in TEXT_FIELDS and not part.is_file:
             key, value = name, _text(part)
+        elif name == "metadata" and not part.is_file:
+            try:
+                key, value = "metadata", _metadata(json.loads(_text(part)))
+            except json.JSONDecodeError:
+                raise InvalidRequest("Form field 'metadata' must hold a JSON object.", param="metadata") from None
         elif name in TEXT_FIELDS or name == "input_reference":
             raise InvalidRequest(f"Form field {name!r} has the wrong kind (file vs. text).", param=name)
         else:

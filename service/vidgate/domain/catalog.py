@@ -11,6 +11,14 @@ DEFAULT_MODEL = "sora-2"
 
 
 @dataclass(frozen=True)
+class Route:
+    """One way to serve a model: a configured provider and the model name it knows."""
+
+    provider: str
+    model: str
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """One public model name and the exact values it accepts (never silently substituted)."""
 
@@ -22,8 +30,13 @@ class ModelSpec:
     default_seconds: str
     quality: str = "standard"
     accepts_image: bool = True
+    # Tried in order; empty means one route: `provider` with this model's own name.
+    routes: tuple[Route, ...] = ()
 
     def __post_init__(self) -> None:
+        if not self.routes:
+            object.__setattr__(self, "routes", (Route(self.provider, self.name),))
+        object.__setattr__(self, "provider", self.routes[0].provider)
         if not self.sizes or not self.seconds:
             raise ValueError(f"model {self.name!r}: sizes and seconds must not be empty")
         for size in self.sizes:

@@ -6,7 +6,8 @@ import base64
 import binascii
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
@@ -31,6 +32,8 @@ class CreateVideoInput:
     image_bytes: bytes | None = None
     image_url: str | None = None
     file_id: str | None = None
+    # Provider-specific options; checked against the serving provider's allow-list.
+    metadata: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class VideoSpec:
     size: str
     seconds: str
     image: ReferenceImage | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 def validate_prompt(prompt: str | None) -> str:
@@ -68,7 +72,7 @@ def validate_create(request: CreateVideoInput, catalog: Catalog) -> VideoSpec:
     size = model.resolve_size(_blank_to_none(request.size))
     seconds = model.resolve_seconds(_blank_to_none(request.seconds))
     image = _reference_image(request, model, size)
-    return VideoSpec(model=model, prompt=prompt, size=size, seconds=seconds, image=image)
+    return VideoSpec(model=model, prompt=prompt, size=size, seconds=seconds, image=image, metadata=request.metadata or {})
 
 
 def _blank_to_none(value: str | None) -> str | None:

@@ -74,12 +74,14 @@ class VideoService:
             image_bytes = await self._content.get_bytes(source.input_reference_key)
             if image_bytes is not None:
                 image = await asyncio.to_thread(inspect_image, image_bytes, source.size)
-        spec = VideoSpec(model=model, prompt=prompt, size=source.size, seconds=source.seconds, image=image)
+        spec = VideoSpec(model=model, prompt=prompt, size=source.size, seconds=source.seconds, image=image,
+                         metadata=source.metadata)
         return await self._start(principal, spec, remixed_from=source.id)
 
     async def _start(self, principal: Principal, spec: VideoSpec, remixed_from: str | None) -> Video:
         principal.require_model(spec.model.name)
         self._dispatcher.provider_for(spec.model.name)
+        self._dispatcher.check(spec)
         if await self._store.count_active(principal.owner) >= self._limits.max_inflight_per_key:
             raise RateLimited(
                 f"This API key already has {self._limits.max_inflight_per_key} videos queued or in progress; "
@@ -101,6 +103,7 @@ class VideoService:
             created_at=int(self._clock()),
             remixed_from_video_id=remixed_from,
             input_reference_key=image_key,
+            metadata=spec.metadata,
         )
         await self._store.insert(video)
         self._dispatcher.submit(video)

@@ -7,7 +7,8 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 
 class VideoStatus(enum.StrEnum):
@@ -91,6 +92,14 @@ class Video:
     # Content-store key of the guiding image, when one was given.
     input_reference_key: str | None = None
     assets_purged: bool = False
+    metadata: dict[str, Any] = field(default_factory=dict)
+    # Remote providers only. The upstream id and state never leave vidgate.
+    provider: str | None = None
+    upstream_task_id: str | None = None
+    upstream_state: dict[str, str] = field(default_factory=dict)
+    # none -> submitting (persisted before the call) -> submitted: a restart finding `submitting`
+    # knows the upstream may have the task, and must not send it again.
+    submit_state: str = "none"
 
     @property
     def width(self) -> int:

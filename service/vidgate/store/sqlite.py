@@ -19,7 +19,8 @@ from vidgate.ports import ApiKeyRecord, Page
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _VIDEO_COLUMNS = (
     "id owner model prompt size seconds quality status progress created_at completed_at expires_at "
-    "remixed_from_video_id error_code error_message input_reference_key assets_purged"
+    "remixed_from_video_id error_code error_message input_reference_key assets_purged "
+    "metadata provider upstream_task_id upstream_state submit_state"
 ).split()
 _ACTIVE = (VideoStatus.QUEUED.value, VideoStatus.IN_PROGRESS.value)
 
@@ -51,6 +52,11 @@ def _row_to_video(row: aiosqlite.Row) -> Video:
         error=error,
         input_reference_key=row["input_reference_key"],
         assets_purged=bool(row["assets_purged"]),
+        metadata=json.loads(row["metadata"]) if row["metadata"] else {},
+        provider=row["provider"],
+        upstream_task_id=row["upstream_task_id"],
+        upstream_state=json.loads(row["upstream_state"]) if row["upstream_state"] else {},
+        submit_state=row["submit_state"],
     )
 
 
@@ -60,6 +66,8 @@ def _video_values(video: Video) -> dict[str, Any]:
     values["error_code"] = video.error.code if video.error else None
     values["error_message"] = video.error.message if video.error else None
     values["assets_purged"] = int(video.assets_purged)
+    values["metadata"] = json.dumps(video.metadata) if video.metadata else None
+    values["upstream_state"] = json.dumps(video.upstream_state) if video.upstream_state else None
     values["updated_at"] = int(time.time())
     return values
 

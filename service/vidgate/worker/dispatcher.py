@@ -12,9 +12,12 @@ from pathlib import Path
 
 from vidgate.domain.catalog import Catalog
 from vidgate.domain.errors import InvalidRequest
+from vidgate.domain.requests import VideoSpec
 from vidgate.domain.video import Variant, Video, VideoStatus, asset_key, sources_of
 from vidgate.ports import ContentStore, ProviderError, RenderJob, VideoProvider, VideoStore
+from vidgate.providers.base import UpstreamJob
 from vidgate.worker.events import VideoEvents
+from vidgate.worker.remote import RemoteRunner
 
 log = logging.getLogger(__name__)
 # At most this many progress writes per second per video; the state machine moves forward anyway.
@@ -33,6 +36,7 @@ class Dispatcher:
         workdir: Path,
         events: VideoEvents,
         retention_seconds: int,
+        remote: RemoteRunner | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store, self._content, self._catalog = store, content, catalog
@@ -43,12 +47,27 @@ class Dispatcher:
         self._retention = retention_seconds
         self._clock = clock
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._remote = remote
 
     def provider_for(self, model: str) -> str:
         spec = self._catalog.get(model)
-        if spec.provider not in self._providers:
-            raise InvalidRequest(f"Model {model!r} has no configured provider.", param="model")
+        for route in spec.routes:
+            if route.provider not in self._providers and (self._remote is None or self._remote.adapter(route.provider) is None):
+                raise InvalidRequest(f"Model {model!r} has no configured provider {route.provider!r}.", param="model")
         return spec.provider
+
+    def check(self, spec: VideoSpec) -> None:
+        """What the first route can do, checked before the video is accepted (a 400, never a substitution)."""
+        route = spec.model.routes[0]
+        adapter = self._remote.adapter(route.provider) if self._remote else None
+        if adapter is None:
+            if spec.metadata:
+                raise InvalidRequest("The local renderer takes no 'metadata' options.", param="metadata")
+            return
+        width, height = (int(v) for v in spec.size.split("x"))
+        adapter.check(UpstreamJob(video_id="", upstream_model=route.model, prompt=spec.prompt, width=width,
+                                  height=height, seconds=int(spec.seconds), image=spec.image.data if spec.image else None,
+                                  metadata=spec.metadata))
 
     async def resume(self) -> int:
         """Re-queues what a previous run left queued or in progress; fails what can no longer run."""
@@ -97,6 +116,12 @@ class Dispatcher:
 
     async def _run(self, submitted: Video) -> None:
         provider_name = self.provider_for(submitted.model)
+        if provider_name not in self._providers:
+            assert self._remote is not None
+            video = await self._store.get(submitted.id)
+            if video is not None and not video.status.terminal:
+                await self._remote.run(video)
+            return
         async with self._slots[provider_name]:  # waiting here is what `queued` means
             video = await self._store.get(submitted.id)
             if video is None or video.status.terminal:

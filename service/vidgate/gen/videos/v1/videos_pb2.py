@@ -24,9 +24,10 @@ _sym_db = _symbol_database.Default()
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1evidgate/videos/v1/videos.proto\x12\x11vidgate.videos.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\"\xa3\x03\n\x05Video\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06object\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x10\n\x08progress\x18\x05 \x01(\x05\x12\x12\n\ncreated_at\x18\x06 \x01(\r\x12\x19\n\x0c\x63ompleted_at\x18\x07 \x01(\rH\x00\x88\x01\x01\x12\x17\n\nexpires_at\x18\x08 \x01(\rH\x01\x88\x01\x01\x12\x13\n\x06prompt\x18\t \x01(\tH\x02\x88\x01\x01\x12\x0c\n\x04size\x18\n \x01(\t\x12\x0f\n\x07seconds\x18\x0b \x01(\t\x12\"\n\x15remixed_from_video_id\x18\x0c \x01(\tH\x03\x88\x01\x01\x12,\n\x05\x65rror\x18\r \x01(\x0b\x32\x1d.vidgate.videos.v1.VideoError\x12\x14\n\x07quality\x18\x0e \x01(\tH\x04\x88\x01\x01\x12\x10\n\x03url\x18\x0f \x01(\tH\x05\x88\x01\x01\x42\x0f\n\r_completed_atB\r\n\x0b_expires_atB\t\n\x07_promptB\x18\n\x16_remixed_from_video_idB\n\n\x08_qualityB\x06\n\x04_url\"+\n\nVideoError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"X\n\x0eInputReference\x12\x14\n\nimage_data\x18\x01 \x01(\x0cH\x00\x12\x13\n\timage_url\x18\x02 \x01(\tH\x00\x12\x11\n\x07\x66ile_id\x18\x03 \x01(\tH\x00\x42\x08\n\x06source\"\xb7\x01\n\x12\x43reateVideoRequest\x12\'\n\thttp_body\x18\x01 \x01(\x0b\x32\x14.google.api.HttpBody\x12\x0e\n\x06prompt\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0f\n\x07seconds\x18\x04 \x01(\t\x12\x0c\n\x04size\x18\x05 \x01(\t\x12:\n\x0finput_reference\x18\x06 \x01(\x0b\x32!.vidgate.videos.v1.InputReference\"#\n\x0fGetVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\"@\n\x11ListVideosRequest\x12\r\n\x05\x61\x66ter\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\r\n\x05order\x18\x03 \x01(\t\"\xa4\x01\n\x12ListVideosResponse\x12\x0e\n\x06object\x18\x01 \x01(\t\x12&\n\x04\x64\x61ta\x18\x02 \x03(\x0b\x32\x18.vidgate.videos.v1.Video\x12\x15\n\x08\x66irst_id\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x14\n\x07last_id\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x10\n\x08has_more\x18\x05 \x01(\x08\x42\x0b\n\t_first_idB\n\n\x08_last_id\"&\n\x12\x44\x65leteVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\"B\n\x13\x44\x65leteVideoResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06object\x18\x02 \x01(\t\x12\x0f\n\x07\x64\x65leted\x18\x03 \x01(\x08\"5\n\x11RemixVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x0e\n\x06prompt\x18\x02 \x01(\t\"@\n\x1b\x44ownloadVideoContentRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x0f\n\x07variant\x18\x02 \x01(\t\"%\n\x11WatchVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\"X\n\x0b\x45rrorDetail\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x12\n\x05param\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x0c\n\x04\x63ode\x18\x04 \x01(\tB\x08\n\x06_param2\xa2\x06\n\x0cVideoService\x12o\n\x0b\x43reateVideo\x12%.vidgate.videos.v1.CreateVideoRequest\x1a\x18.vidgate.videos.v1.Video\"\x1d\x82\xd3\xe4\x93\x02\x17\"\n/v1/videos:\thttp_body(\x01\x12g\n\x08GetVideo\x12\".vidgate.videos.v1.GetVideoRequest\x1a\x18.vidgate.videos.v1.Video\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/videos/{video_id}\x12m\n\nListVideos\x12$.vidgate.videos.v1.ListVideosRequest\x1a%.vidgate.videos.v1.ListVideosResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/videos\x12{\n\x0b\x44\x65leteVideo\x12%.vidgate.videos.v1.DeleteVideoRequest\x1a&.vidgate.videos.v1.DeleteVideoResponse\"\x1d\x82\xd3\xe4\x93\x02\x17*\x15/v1/videos/{video_id}\x12t\n\nRemixVideo\x12$.vidgate.videos.v1.RemixVideoRequest\x1a\x18.vidgate.videos.v1.Video\"&\x82\xd3\xe4\x93\x02 \"\x1b/v1/videos/{video_id}/remix:\x01*\x12\x85\x01\n\x14\x44ownloadVideoContent\x12..vidgate.videos.v1.DownloadVideoContentRequest\x1a\x14.google.api.HttpBody\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/videos/{video_id}/content0\x01\x12N\n\nWatchVideo\x12$.vidgate.videos.v1.WatchVideoRequest\x1a\x18.vidgate.videos.v1.Video0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1evidgate/videos/v1/videos.proto\x12\x11vidgate.videos.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xa3\x03\n\x05Video\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06object\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x10\n\x08progress\x18\x05 \x01(\x05\x12\x12\n\ncreated_at\x18\x06 \x01(\r\x12\x19\n\x0c\x63ompleted_at\x18\x07 \x01(\rH\x00\x88\x01\x01\x12\x17\n\nexpires_at\x18\x08 \x01(\rH\x01\x88\x01\x01\x12\x13\n\x06prompt\x18\t \x01(\tH\x02\x88\x01\x01\x12\x0c\n\x04size\x18\n \x01(\t\x12\x0f\n\x07seconds\x18\x0b \x01(\t\x12\"\n\x15remixed_from_video_id\x18\x0c \x01(\tH\x03\x88\x01\x01\x12,\n\x05\x65rror\x18\r \x01(\x0b\x32\x1d.vidgate.videos.v1.VideoError\x12\x14\n\x07quality\x18\x0e \x01(\tH\x04\x88\x01\x01\x12\x10\n\x03url\x18\x0f \x01(\tH\x05\x88\x01\x01\x42\x0f\n\r_completed_atB\r\n\x0b_expires_atB\t\n\x07_promptB\x18\n\x16_remixed_from_video_idB\n\n\x08_qualityB\x06\n\x04_url\"+\n\nVideoError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"X\n\x0eInputReference\x12\x14\n\nimage_data\x18\x01 \x01(\x0cH\x00\x12\x13\n\timage_url\x18\x02 \x01(\tH\x00\x12\x11\n\x07\x66ile_id\x18\x03 \x01(\tH\x00\x42\x08\n\x06source\"\xe2\x01\n\x12\x43reateVideoRequest\x12\'\n\thttp_body\x18\x01 \x01(\x0b\x32\x14.google.api.HttpBody\x12\x0e\n\x06prompt\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0f\n\x07seconds\x18\x04 \x01(\t\x12\x0c\n\x04size\x18\x05 \x01(\t\x12:\n\x0finput_reference\x18\x06 \x01(\x0b\x32!.vidgate.videos.v1.InputReference\x12)\n\x08metadata\x18\x07 \x01(\x0b\x32\x17.google.protobuf.Struct\"#\n\x0fGetVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\"@\n\x11ListVideosRequest\x12\r\n\x05\x61\x66ter\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\r\n\x05order\x18\x03 \x01(\t\"\xa4\x01\n\x12ListVideosResponse\x12\x0e\n\x06object\x18\x01 \x01(\t\x12&\n\x04\x64\x61ta\x18\x02 \x03(\x0b\x32\x18.vidgate.videos.v1.Video\x12\x15\n\x08\x66irst_id\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x14\n\x07last_id\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x10\n\x08has_more\x18\x05 \x01(\x08\x42\x0b\n\t_first_idB\n\n\x08_last_id\"&\n\x12\x44\x65leteVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\"B\n\x13\x44\x65leteVideoResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06object\x18\x02 \x01(\t\x12\x0f\n\x07\x64\x65leted\x18\x03 \x01(\x08\"5\n\x11RemixVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x0e\n\x06prompt\x18\x02 \x01(\t\"@\n\x1b\x44ownloadVideoContentRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x0f\n\x07variant\x18\x02 \x01(\t\"%\n\x11WatchVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\"X\n\x0b\x45rrorDetail\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x12\n\x05param\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x0c\n\x04\x63ode\x18\x04 \x01(\tB\x08\n\x06_param2\xa2\x06\n\x0cVideoService\x12o\n\x0b\x43reateVideo\x12%.vidgate.videos.v1.CreateVideoRequest\x1a\x18.vidgate.videos.v1.Video\"\x1d\x82\xd3\xe4\x93\x02\x17\"\n/v1/videos:\thttp_body(\x01\x12g\n\x08GetVideo\x12\".vidgate.videos.v1.GetVideoRequest\x1a\x18.vidgate.videos.v1.Video\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/videos/{video_id}\x12m\n\nListVideos\x12$.vidgate.videos.v1.ListVideosRequest\x1a%.vidgate.videos.v1.ListVideosResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/videos\x12{\n\x0b\x44\x65leteVideo\x12%.vidgate.videos.v1.DeleteVideoRequest\x1a&.vidgate.videos.v1.DeleteVideoResponse\"\x1d\x82\xd3\xe4\x93\x02\x17*\x15/v1/videos/{video_id}\x12t\n\nRemixVideo\x12$.vidgate.videos.v1.RemixVideoRequest\x1a\x18.vidgate.videos.v1.Video\"&\x82\xd3\xe4\x93\x02 \"\x1b/v1/videos/{video_id}/remix:\x01*\x12\x85\x01\n\x14\x44ownloadVideoContent\x12..vidgate.videos.v1.DownloadVideoContentRequest\x1a\x14.google.api.HttpBody\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/videos/{video_id}/content0\x01\x12N\n\nWatchVideo\x12$.vidgate.videos.v1.WatchVideoRequest\x1a\x18.vidgate.videos.v1.Video0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,32 +46,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_VIDEOSERVICE'].methods_by_name['RemixVideo']._serialized_options = b'\202\323\344\223\002 \"\033/v1/videos/{video_id}/remix:\001*'
   _globals['_VIDEOSERVICE'].methods_by_name['DownloadVideoContent']._loaded_options = None
   _globals['_VIDEOSERVICE'].methods_by_name['DownloadVideoContent']._serialized_options = b'\202\323\344\223\002\037\022\035/v1/videos/{video_id}/content'
-  _globals['_VIDEO']._serialized_start=111
-  _globals['_VIDEO']._serialized_end=530
-  _globals['_VIDEOERROR']._serialized_start=532
-  _globals['_VIDEOERROR']._serialized_end=575
-  _globals['_INPUTREFERENCE']._serialized_start=577
-  _globals['_INPUTREFERENCE']._serialized_end=665
-  _globals['_CREATEVIDEOREQUEST']._serialized_start=668
-  _globals['_CREATEVIDEOREQUEST']._serialized_end=851
-  _globals['_GETVIDEOREQUEST']._serialized_start=853
-  _globals['_GETVIDEOREQUEST']._serialized_end=888
-  _globals['_LISTVIDEOSREQUEST']._serialized_start=890
-  _globals['_LISTVIDEOSREQUEST']._serialized_end=954
-  _globals['_LISTVIDEOSRESPONSE']._serialized_start=957
-  _globals['_LISTVIDEOSRESPONSE']._serialized_end=1121
-  _globals['_DELETEVIDEOREQUEST']._serialized_start=1123
-  _globals['_DELETEVIDEOREQUEST']._serialized_end=1161
-  _globals['_DELETEVIDEORESPONSE']._serialized_start=1163
-  _globals['_DELETEVIDEORESPONSE']._serialized_end=1229
-  _globals['_REMIXVIDEOREQUEST']._serialized_start=1231
-  _globals['_REMIXVIDEOREQUEST']._serialized_end=1284
-  _globals['_DOWNLOADVIDEOCONTENTREQUEST']._serialized_start=1286
-  _globals['_DOWNLOADVIDEOCONTENTREQUEST']._serialized_end=1350
-  _globals['_WATCHVIDEOREQUEST']._serialized_start=1352
-  _globals['_WATCHVIDEOREQUEST']._serialized_end=1389
-  _globals['_ERRORDETAIL']._serialized_start=1391
-  _globals['_ERRORDETAIL']._serialized_end=1479
-  _globals['_VIDEOSERVICE']._serialized_start=1482
-  _globals['_VIDEOSERVICE']._serialized_end=2284
+  _globals['_VIDEO']._serialized_start=141
+  _globals['_VIDEO']._serialized_end=560
+  _globals['_VIDEOERROR']._serialized_start=562
+  _globals['_VIDEOERROR']._serialized_end=605
+  _globals['_INPUTREFERENCE']._serialized_start=607
+  _globals['_INPUTREFERENCE']._serialized_end=695
+  _globals['_CREATEVIDEOREQUEST']._serialized_start=698
+  _globals['_CREATEVIDEOREQUEST']._serialized_end=924
+  _globals['_GETVIDEOREQUEST']._serialized_start=926
+  _globals['_GETVIDEOREQUEST']._serialized_end=961
+  _globals['_LISTVIDEOSREQUEST']._serialized_start=963
+  _globals['_LISTVIDEOSREQUEST']._serialized_end=1027
+  _globals['_LISTVIDEOSRESPONSE']._serialized_start=1030
+  _globals['_LISTVIDEOSRESPONSE']._serialized_end=1194
+  _globals['_DELETEVIDEOREQUEST']._serialized_start=1196
+  _globals['_DELETEVIDEOREQUEST']._serialized_end=1234
+  _globals['_DELETEVIDEORESPONSE']._serialized_start=1236
+  _globals['_DELETEVIDEORESPONSE']._serialized_end=1302
+  _globals['_REMIXVIDEOREQUEST']._serialized_start=1304
+  _globals['_REMIXVIDEOREQUEST']._serialized_end=1357
+  _globals['_DOWNLOADVIDEOCONTENTREQUEST']._serialized_start=1359
+  _globals['_DOWNLOADVIDEOCONTENTREQUEST']._serialized_end=1423
+  _globals['_WATCHVIDEOREQUEST']._serialized_start=1425
+  _globals['_WATCHVIDEOREQUEST']._serialized_end=1462
+  _globals['_ERRORDETAIL']._serialized_start=1464
+  _globals['_ERRORDETAIL']._serialized_end=1552
+  _globals['_VIDEOSERVICE']._serialized_start=1555
+  _globals['_VIDEOSERVICE']._serialized_end=2357
 # @@protoc_insertion_point(module_scope)

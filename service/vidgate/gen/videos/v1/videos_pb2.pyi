@@ -1,5 +1,6 @@
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import httpbody_pb2 as _httpbody_pb2
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -61,20 +62,22 @@ class InputReference(_message.Message):
     def __init__(self, image_data: _Optional[bytes] = ..., image_url: _Optional[str] = ..., file_id: _Optional[str] = ...) -> None: ...
 
 class CreateVideoRequest(_message.Message):
-    __slots__ = ("http_body", "prompt", "model", "seconds", "size", "input_reference")
+    __slots__ = ("http_body", "prompt", "model", "seconds", "size", "input_reference", "metadata")
     HTTP_BODY_FIELD_NUMBER: _ClassVar[int]
     PROMPT_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     SECONDS_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
     INPUT_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
     http_body: _httpbody_pb2.HttpBody
     prompt: str
     model: str
     seconds: str
     size: str
     input_reference: InputReference
-    def __init__(self, http_body: _Optional[_Union[_httpbody_pb2.HttpBody, _Mapping]] = ..., prompt: _Optional[str] = ..., model: _Optional[str] = ..., seconds: _Optional[str] = ..., size: _Optional[str] = ..., input_reference: _Optional[_Union[InputReference, _Mapping]] = ...) -> None: ...
+    metadata: _struct_pb2.Struct
+    def __init__(self, http_body: _Optional[_Union[_httpbody_pb2.HttpBody, _Mapping]] = ..., prompt: _Optional[str] = ..., model: _Optional[str] = ..., seconds: _Optional[str] = ..., size: _Optional[str] = ..., input_reference: _Optional[_Union[InputReference, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class GetVideoRequest(_message.Message):
     __slots__ = ("video_id",)

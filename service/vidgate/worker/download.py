@@ -1,0 +1,81 @@
+"""Fetches a finished video from a vendor URL into a local file, safely.
+
+Only http(s); redirects are followed by hand (at most 3) so every hop is checked; a host that resolves
+to a private, loopback or link-local address is refused unless the provider allows it by name; the
+size is capped and the whole transfer is timed out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+
+MAX_REDIRECTS = 3
+CHUNK = 1024 * 1024
+
+
+class DownloadError(Exception):
+    def __init__(self, message: str, *, gone: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        # The vendor says the file no longer exists (its URL expired): retrying cannot help.
+        self.gone = gone
+
+
+async def _check_host(url: str, allowed_private: tuple[str, ...]) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DownloadError(f"refusing to download from a non-http(s) URL ({parts.scheme or 'no scheme'})")
+    if parts.hostname in allowed_private:
+        return
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise DownloadError(f"cannot resolve {parts.hostname}: {exc}") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise DownloadError(f"refusing to download from {parts.hostname}: it resolves to a non-public address")
+
+
+async def download(session: aiohttp.ClientSession, url: str, target: Path, *, headers: dict[str, str],
+                   max_bytes: int, timeout: float, allowed_private: tuple[str, ...]) -> int:
+    for _ in range(MAX_REDIRECTS + 1):
+        await _check_host(url, allowed_private)
+        try:
+            async with session.get(url, headers=headers, allow_redirects=False,
+                                   timeout=aiohttp.ClientTimeout(total=timeout, sock_read=60)) as response:
+                if response.status in (301, 302, 303, 307, 308) and "Location" in response.headers:
+                    url = urljoin(url, response.headers["Location"])
+                    headers = {}  # never carry credentials to another location
+                    continue
+                if response.status in (403, 404, 410):
+                    raise DownloadError(f"the vendor answered HTTP {response.status} for the video file", gone=True)
+                if response.status != 200:
+                    raise DownloadError(f"the vendor answered HTTP {response.status} for the video file")
+                declared = response.content_length
+                if declared is not None and declared > max_bytes:
+                    raise DownloadError(f"the video file is {declared} bytes, over the {max_bytes}-byte cap")
+                return await _save(response, target, max_bytes)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DownloadError(f"downloading the video file failed: {type(exc).__name__}: {exc}") from None
+    raise DownloadError(f"more than {MAX_REDIRECTS} redirects")
+
+
+async def _save(response: aiohttp.ClientResponse, target: Path, max_bytes: int) -> int:
+    total = 0
+    handle = await asyncio.to_thread(target.open, "wb")
+    try:
+        async for chunk in response.content.iter_chunked(CHUNK):
+            total += len(chunk)
+            if total > max_bytes:
+                raise DownloadError(f"the video file is over the {max_bytes}-byte cap")
+            await asyncio.to_thread(handle.write, chunk)
+    finally:
+        await asyncio.to_thread(handle.close)
+    return total

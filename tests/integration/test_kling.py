@@ -1,0 +1,183 @@
+"""Kling behind /v1/videos: a fake Kling on loopback, the real service on port 0."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+from pathlib import Path
+
+import grpc
+import pytest
+from aiohttp import web
+from google.protobuf import struct_pb2
+
+from tests.fakes.kling import ACCESS_KEY, SECRET_KEY, FakeKling
+from tests.helpers import image_bytes, image_info
+from tests.integration.conftest import AUTH, make_settings, start, stop
+from tests.integration.test_grpc_api import create, download, error_detail, wait_terminal
+from vidgate.gen.videos.v1 import videos_pb2
+from vidgate.providers.local.render import render
+
+CONFIG = """
+[providers.kling]
+kind = "kling"
+base_url = "{base}"
+access_key = "${{KLING_AK}}"
+secret_key = "${{KLING_SK}}"
+timeout_seconds = {timeout}
+poll_interval_seconds = 0.05
+requests_per_second = 50
+allow_private_hosts = ["127.0.0.1"]
+
+[[models]]
+name = "kling-v2-6"
+provider = "kling"
+sizes = ["1280x720", "720x1280", "1920x1080"]
+seconds = ["5", "10", "8"]
+"""
+
+
+@pytest.fixture(scope="module")
+def vendor_mp4(tmp_path_factory) -> bytes:
+    out = tmp_path_factory.mktemp("vendor")
+    return render(prompt="vendor output", width=160, height=96, seconds=1, image=None, out_dir=out).video.read_bytes()
+
+
+@pytest.fixture
+async def kling(vendor_mp4):
+    fake = FakeKling(video=vendor_mp4)
+    runner = web.AppRunner(fake.app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    fake.base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    yield fake
+    await runner.cleanup()
+
+
+def settings_for(tmp_path: Path, fake: FakeKling, secret: str = SECRET_KEY, timeout: float = 5):
+    config = tmp_path / "kling.toml"
+    config.write_text(CONFIG.format(base=fake.base, timeout=timeout))
+    from vidgate.config import load_settings
+
+    return load_settings(environ={"KLING_AK": ACCESS_KEY, "KLING_SK": secret}, flags={"data_dir": tmp_path / "data", "config": config, "grpc_port": 0,
+                                                    "bootstrap_key": AUTH[0][1].split()[-1]})
+
+
+@pytest.fixture
+async def server(tmp_path, kling):
+    running = await start(settings_for(tmp_path, kling))
+    yield running
+    await stop(running)
+
+
+async def test_text_to_video_maps_exactly_and_archives(server, kling, vendor_mp4):
+    video = await create(server, prompt="a red fox in snow", model="kling-v2-6", size="1280x720", seconds="10")
+    assert video.status == "queued"
+    done = await wait_terminal(server, video.id)
+    assert done.status == "completed", done.error
+    body = kling.submits[-1]
+    assert body == {"model_name": "kling-v2-6", "prompt": "a red fox in snow", "duration": "10", "mode": "std",
+                    "aspect_ratio": "16:9", "external_task_id": video.id}
+    chunks, _ = await download(server, video.id)
+    assert hashlib.sha256(b"".join(c.data for c in chunks)).digest() == hashlib.sha256(vendor_mp4).digest()
+    chunks, _ = await download(server, video.id, "thumbnail")
+    assert image_info(b"".join(c.data for c in chunks))[0] == "WEBP"
+    kling.file_gone = True  # the vendor URL expires: the stored copy is what /content serves
+    chunks, _ = await download(server, video.id)
+    assert len(b"".join(c.data for c in chunks)) == len(vendor_mp4)
+
+
+async def test_image_to_video_sends_raw_base64_and_pro_mode(server, kling):
+    image = image_bytes(1920, 1080)
+    video = await create(server, prompt="animate", model="kling-v2-6", size="1920x1080", seconds="5",
+                         input_reference=videos_pb2.InputReference(image_data=image))
+    assert (await wait_terminal(server, video.id)).status == "completed"
+    body = kling.submits[-1]
+    assert base64.b64decode(body["image"]) == image and "aspect_ratio" not in body and body["mode"] == "pro"
+
+
+async def test_what_the_route_cannot_do_is_a_400(server, kling):
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await create(server, prompt="x", model="kling-v2-6", size="1280x720", seconds="8")
+    assert error_detail(err.value).param == "seconds" and "5, 10" in err.value.details()
+    meta = struct_pb2.Struct()
+    meta.update({"model_name": "kling-v1"})
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await create(server, prompt="x", model="kling-v2-6", size="1280x720", seconds="5", metadata=meta)
+    assert error_detail(err.value).param == "metadata"
+    assert kling.submits == []
+
+
+async def test_metadata_passes_allowed_options(server, kling):
+    meta = struct_pb2.Struct()
+    meta.update({"negative_prompt": "blurry", "sound": "off"})
+    video = await create(server, prompt="x", model="kling-v2-6", size="720x1280", seconds="5", metadata=meta)
+    assert (await wait_terminal(server, video.id)).status == "completed"
+    assert kling.submits[-1]["negative_prompt"] == "blurry" and kling.submits[-1]["aspect_ratio"] == "9:16"
+
+
+async def test_vendor_failure_keeps_its_message(server, kling):
+    kling.fail_next_with = "Image pixel is invalid"
+    video = await create(server, prompt="x", model="kling-v2-6", size="1280x720", seconds="5")
+    failed = await wait_terminal(server, video.id)
+    assert failed.status == "failed" and failed.error.code == "upstream_generation_failed"
+    assert "Image pixel is invalid" in failed.error.message
+
+
+async def test_rate_limits_and_errors_are_retried(server, kling):
+    kling.inject = ["429", "500", "garbage"]  # submit: 429 then 500, then success; first poll: garbage
+    video = await create(server, prompt="x", model="kling-v2-6", size="1280x720", seconds="5")
+    assert (await wait_terminal(server, video.id)).status == "completed"
+    assert len(kling.submits) == 1
+
+
+async def test_expired_vendor_url_before_archive_fails_clearly(server, kling):
+    kling.file_gone = True
+    video = await create(server, prompt="x", model="kling-v2-6", size="1280x720", seconds="5")
+    failed = await wait_terminal(server, video.id)
+    assert failed.status == "failed" and failed.error.code == "upstream_content_expired"
+
+
+async def test_wrong_credentials_fail_without_leaking_them(tmp_path, kling):
+    running = await start(settings_for(tmp_path, kling, secret="SK-wrong-secret-0123456789abcdef0123"))
+    try:
+        video = await create(running, prompt="x", model="kling-v2-6", size="1280x720", seconds="5")
+        failed = await wait_terminal(running, video.id)
+        assert failed.status == "failed" and failed.error.code == "upstream_auth_failed"
+        assert "SK-wrong" not in failed.error.message
+    finally:
+        await stop(running)
+
+
+async def test_restart_resumes_polling_without_resubmitting(tmp_path, kling):
+    kling.polls_until_done = 10**9  # stays "processing" until we say so
+    settings = settings_for(tmp_path, kling)
+    first = await start(settings)
+    video = await create(first, prompt="x", model="kling-v2-6", size="1280x720", seconds="5")
+    for _ in range(200):
+        if kling.tasks and next(iter(kling.tasks.values())).polls:
+            break
+        await asyncio.sleep(0.02)
+    await stop(first)
+    kling.polls_until_done = 0
+    second = await start(settings)
+    try:
+        assert (await wait_terminal(second, video.id)).status == "completed"
+        assert len(kling.submits) == 1
+    finally:
+        await stop(second)
+
+
+async def test_no_answer_to_a_submit_is_never_resent(tmp_path, kling):
+    kling.inject = ["hang"]
+    running = await start(settings_for(tmp_path, kling, timeout=0.5))
+    try:
+        video = await create(running, prompt="x", model="kling-v2-6", size="1280x720", seconds="5")
+        failed = await wait_terminal(running, video.id)
+        assert failed.status == "failed" and failed.error.code == "upstream_no_answer"
+        await asyncio.sleep(0.3)
+        assert kling.submits == []  # the hung request was the only one sent
+    finally:
+        await stop(running)

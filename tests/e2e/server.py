@@ -19,12 +19,12 @@ BOOTSTRAP = "sk-e2e-bootstrap-key"
 
 
 class ServeProcess:
-    def __init__(self, data_dir: Path, **env: str) -> None:
+    def __init__(self, data_dir: Path, extra_config: str = "", **env: str) -> None:
         self.data_dir = data_dir
         self.http_port, self.grpc_port = free_port(), free_port()
         data_dir.mkdir(parents=True, exist_ok=True)
         config = data_dir.parent / f"{data_dir.name}.toml"
-        config.write_text(TINY_MODEL_TOML)
+        config.write_text(extra_config + TINY_MODEL_TOML)
         self.env = os.environ | {
             "VIDGATE_DATA_DIR": str(data_dir),
             "VIDGATE_CONFIG": str(config),

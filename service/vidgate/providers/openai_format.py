@@ -82,7 +82,8 @@ class OpenAIFormatAdapter:
 
     def _video(self, status: int, body: bytes) -> dict[str, Any]:
         payload = load_json(body, "The upstream")
-        if status == 200 and isinstance(payload, dict) and "error" not in payload:
+        # A failed video also has an `error` field: only a body without an id is an error envelope.
+        if status == 200 and isinstance(payload, dict) and payload.get("id"):
             return payload
         error = payload.get("error") if isinstance(payload, dict) else None
         message = (error or {}).get("message") if isinstance(error, dict) else None

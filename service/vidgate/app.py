@@ -21,6 +21,7 @@ from vidgate.config import Settings, SettingsError
 from vidgate.domain.service import Limits, VideoService
 from vidgate.ports import VideoProvider
 from vidgate.providers.base import ProviderConfig, RemoteAdapter
+from vidgate.providers.jimeng import JimengAdapter
 from vidgate.providers.kling import KlingAdapter
 from vidgate.providers.local.provider import LocalRenderer, WorkerProcesses
 from vidgate.providers.openai_format import OpenAIFormatAdapter
@@ -36,7 +37,9 @@ REAPER_INTERVAL_SECONDS = 60.0
 SHUTDOWN_GRACE_SECONDS = 5.0
 
 
-ADAPTERS: dict[str, Callable[[ProviderConfig], RemoteAdapter]] = {"kling": KlingAdapter, "openai": OpenAIFormatAdapter}
+ADAPTERS: dict[str, Callable[[ProviderConfig], RemoteAdapter]] = {
+    "kling": KlingAdapter, "jimeng": JimengAdapter, "openai": OpenAIFormatAdapter,
+}
 
 
 def build_adapters(settings: Settings) -> dict[str, RemoteAdapter]:

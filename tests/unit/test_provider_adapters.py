@@ -143,3 +143,67 @@ def test_provider_config_errors_name_the_key(tmp_path):
         load_settings(environ={}, flags=write(tmp_path, '[providers.k]\nkind = "runway"\n'))
     with pytest.raises(SettingsError, match="routes to unknown provider 'nope'"):
         load_settings(environ={}, flags=write(tmp_path, '[[models]]\nname = "m"\nprovider = "nope"\nsizes = ["64x64"]\nseconds = ["1"]\n'))
+
+
+def test_volcengine_signature_vectors():
+    from vidgate.providers.volcengine_sign import sign
+
+    common = dict(access_key="AKLTEXAMPLEACCESSKEY", secret_key="EXAMPLESECRETKEY==", method="POST",
+                  host="visual.volcengineapi.com", path="/", x_date="20250101T000000Z")
+    submit = sign(query={"Action": "CVSync2AsyncSubmitTask", "Version": "2022-08-31"},
+                  body=b'{"req_key":"jimeng_t2v_v30","prompt":"a cat","seed":-1,"frames":121,"aspect_ratio":"16:9"}',
+                  **common)
+    assert submit["X-Content-Sha256"] == "c8b20c30685dd6838d0d70e6351fdae202131c02c7e7220f48f595b1fb33841a"
+    assert submit["Authorization"] == (
+        "HMAC-SHA256 Credential=AKLTEXAMPLEACCESSKEY/20250101/cn-north-1/cv/request, "
+        "SignedHeaders=content-type;host;x-content-sha256;x-date, "
+        "Signature=486ee07710836cc83349e7d79be55c338fab54a90fc6ad5cd46cda037c67e7ea")
+    result = sign(query={"Action": "CVSync2AsyncGetResult", "Version": "2022-08-31"},
+                  body=b'{"req_key":"jimeng_t2v_v30","task_id":"7392616336519610409"}', **common)
+    assert result["Authorization"].endswith("Signature=253630a5236f0281747acfa2e7d1800156f588b231699f0f825c52e23ae3f14e")
+
+
+def jimeng():
+    from vidgate.providers.jimeng import JimengAdapter
+
+    return JimengAdapter(ProviderConfig(name="j", kind="jimeng", base_url="https://visual.volcengineapi.com",
+                                        credentials={"access_key": Secret("AK"), "secret_key": Secret("SK")}))
+
+
+def test_jimeng_mapping():
+    from vidgate.providers.jimeng import aspect_ratio
+
+    assert (aspect_ratio(1920, 1088), aspect_ratio(1080, 1920), aspect_ratio(2176, 928)) == ("16:9", "9:16", "21:9")
+    assert aspect_ratio(1000, 300) is None
+    job = UpstreamJob(video_id="v", upstream_model="jimeng-v30-1080p", prompt="p", width=1920, height=1088, seconds=10)
+    request = jimeng().submit_request(job, 1735689600)
+    assert request.url == "https://visual.volcengineapi.com/?Action=CVSync2AsyncSubmitTask&Version=2022-08-31"
+    assert json.loads(request.body) == {"req_key": "jimeng_t2v_v30_1080p", "prompt": "p", "seed": -1, "frames": 241,
+                                        "aspect_ratio": "16:9"}
+    assert request.headers["X-Date"] == "20250101T000000Z"
+    for bad, param in (({"seconds": 8}, "seconds"), ({"width": 1000, "height": 300}, "size"),
+                       ({"metadata": {"req_key": "x"}}, "metadata")):
+        with pytest.raises(InvalidRequest) as err:
+            jimeng().check(UpstreamJob(**{**job.__dict__, **bad}))
+        assert err.value.param == param
+
+
+def test_jimeng_status_parsing():
+    def answer(data, code=10000):
+        return json.dumps({"code": code, "message": "m", "data": data}).encode()
+
+    parse = jimeng().parse_poll
+    assert parse(200, answer({"status": "in_queue"})).status is VideoStatus.QUEUED
+    assert parse(200, answer({"status": "generating"})).status is VideoStatus.IN_PROGRESS  # not a failure
+    assert parse(200, answer({"status": "done", "video_url": "https://x/v.mp4"})).video_url == "https://x/v.mp4"
+    assert parse(200, answer({"status": "done"})).error_code == "upstream_no_output"
+    assert parse(200, answer({"status": "expired"})).status is VideoStatus.FAILED
+    moderated = parse(400, answer(None, code=50516))
+    assert (moderated.status, moderated.error_code) == (VideoStatus.FAILED, "content_policy_violation")
+    with pytest.raises(UpstreamError) as err:
+        parse(429, answer(None, code=50429))
+    assert err.value.retryable
+    submitted = jimeng().parse_submit(UpstreamJob(**{**JOB.__dict__, "upstream_model": "jimeng-v30", "image": b"x"}),
+                                      200, answer({"task_id": "73"}))
+    assert submitted.state == {"req_key": "jimeng_i2v_first_v30"}
+    assert json.loads(jimeng().poll_request(submitted, 0).body) == {"req_key": "jimeng_i2v_first_v30", "task_id": "73"}

@@ -25,6 +25,7 @@ from vidgate.providers.jimeng import JimengAdapter
 from vidgate.providers.kling import KlingAdapter
 from vidgate.providers.local.provider import LocalRenderer, WorkerProcesses
 from vidgate.providers.openai_format import OpenAIFormatAdapter
+from vidgate.providers.vidu import ViduAdapter
 from vidgate.storage.local import LocalContentStore
 from vidgate.store.sqlite import SqliteStore
 from vidgate.worker.dispatcher import Dispatcher
@@ -38,7 +39,7 @@ SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 ADAPTERS: dict[str, Callable[[ProviderConfig], RemoteAdapter]] = {
-    "kling": KlingAdapter, "jimeng": JimengAdapter, "openai": OpenAIFormatAdapter,
+    "kling": KlingAdapter, "jimeng": JimengAdapter, "vidu": ViduAdapter, "openai": OpenAIFormatAdapter,
 }
 
 

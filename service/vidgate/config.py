@@ -194,6 +194,7 @@ def _models_from_toml(entries: Any, source: str) -> list[ModelSpec] | None:
 PROVIDER_KINDS = {
     "kling": ("access_key", "secret_key"),
     "jimeng": ("access_key", "secret_key"),
+    "vidu": ("api_key",),
     "openai": ("api_key",),
 }
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

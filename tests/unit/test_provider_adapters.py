@@ -207,3 +207,28 @@ def test_jimeng_status_parsing():
                                       200, answer({"task_id": "73"}))
     assert submitted.state == {"req_key": "jimeng_i2v_first_v30"}
     assert json.loads(jimeng().poll_request(submitted, 0).body) == {"req_key": "jimeng_i2v_first_v30", "task_id": "73"}
+
+
+def test_vidu_rules():
+    from vidgate.providers.vidu import ViduAdapter
+
+    vidu = ViduAdapter(ProviderConfig(name="v", kind="vidu", base_url="https://api.vidu.com",
+                                      credentials={"api_key": Secret("vda")}))
+    base = UpstreamJob(video_id="v", upstream_model="viduq1", prompt="p", width=1920, height=1080, seconds=5)
+    vidu.check(base)
+    request = vidu.submit_request(base, 0)
+    assert request.headers["Authorization"] == "Token vda" and request.url.endswith("/ent/v2/text2video")
+    assert json.loads(request.body) == {"model": "viduq1", "prompt": "p", "duration": 5, "resolution": "1080p",
+                                        "aspect_ratio": "16:9"}
+    for change, param in (({"seconds": 4}, "seconds"), ({"width": 1280, "height": 720}, "size"),
+                          ({"upstream_model": "vidu2.0", "seconds": 8, "image": b"x"}, "size"),
+                          ({"upstream_model": "vidu9"}, "model")):
+        with pytest.raises(InvalidRequest) as err:
+            vidu.check(UpstreamJob(**{**base.__dict__, **change}))
+        assert err.value.param == param
+    failed = vidu.parse_poll(200, json.dumps({"id": "1", "state": "failed", "err_code": "CreditInsufficient"}).encode())
+    assert failed.error_code == "upstream_quota_exhausted"
+    assert vidu.parse_poll(200, json.dumps({"id": "1", "state": "queueing"}).encode()).status is VideoStatus.QUEUED
+    with pytest.raises(UpstreamError) as err:
+        vidu.parse_submit(base, 401, json.dumps({"err_code": "Unauthorized"}).encode())
+    assert err.value.code == "upstream_auth_failed"

@@ -115,6 +115,8 @@ def load_settings(*, environ: Mapping[str, str], flags: Mapping[str, Any] | None
         raise SettingsError(f"default_model: {exc}") from None
     known = {"local"} | {p.name for p in settings.providers}
     for model in settings.models:
+        if len(model.routes) > 1 and any(r.provider == "local" for r in model.routes):
+            raise SettingsError(f"models: model {model.name!r}: the local renderer cannot be one of several routes")
         for route in model.routes:
             if route.provider not in known:
                 raise SettingsError(
@@ -199,7 +201,7 @@ PROVIDER_KINDS = {
 }
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _PROVIDER_NUMBERS = {"timeout_seconds", "max_concurrent_tasks", "requests_per_second", "poll_interval_seconds",
-                     "max_download_mb"}
+                     "max_download_mb", "retry_backoff_seconds"}
 
 
 def _providers_from_toml(tables: Any, source: str, environ: Mapping[str, str]) -> tuple[ProviderConfig, ...]:

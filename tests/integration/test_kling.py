@@ -28,7 +28,23 @@ secret_key = "${{KLING_SK}}"
 timeout_seconds = {timeout}
 poll_interval_seconds = 0.05
 requests_per_second = 50
+retry_backoff_seconds = 0.05
 allow_private_hosts = ["127.0.0.1"]
+
+[providers.kling-backup]
+kind = "kling"
+base_url = "{base}"
+access_key = "${{KLING_AK}}"
+secret_key = "${{KLING_SK}}"
+poll_interval_seconds = 0.05
+retry_backoff_seconds = 0.05
+allow_private_hosts = ["127.0.0.1"]
+
+[[models]]
+name = "kling-ha"
+sizes = ["1280x720"]
+seconds = ["5"]
+routes = [{{ provider = "kling", model = "kling-v2-6" }}, {{ provider = "kling-backup", model = "kling-v2-5-turbo" }}]
 
 [[models]]
 name = "kling-v2-6"
@@ -181,3 +197,10 @@ async def test_no_answer_to_a_submit_is_never_resent(tmp_path, kling):
         assert kling.submits == []  # the hung request was the only one sent
     finally:
         await stop(running)
+
+
+async def test_failover_to_the_next_route_after_retryable_refusals(server, kling):
+    kling.inject = ["429", "429", "429", "429"]  # the first route refuses every attempt
+    video = await create(server, prompt="x", model="kling-ha", size="1280x720", seconds="5")
+    assert (await wait_terminal(server, video.id)).status == "completed"
+    assert [s["model_name"] for s in kling.submits] == ["kling-v2-5-turbo"]

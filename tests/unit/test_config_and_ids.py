@@ -51,3 +51,19 @@ def test_video_ids_sort_by_creation():
     assert ids == sorted(ids) and len(set(ids)) == 1000
     assert all(is_video_id(i) for i in ids)
     assert not is_video_id("video_../etc") and not is_video_id("video_" + "g" * 48)
+
+
+def test_shipped_provider_example_loads(tmp_path):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "providers.toml"
+    env = {name: f"value-of-{name}" for name in ("KLING_ACCESS_KEY", "KLING_SECRET_KEY", "VOLC_ACCESS_KEY",
+                                                   "VOLC_SECRET_KEY", "VIDU_API_KEY", "UPSTREAM_API_KEY",
+                                                   "UPSTREAM_BACKUP_API_KEY")}
+    settings = load_settings(environ=env, flags={"config": str(example)})
+    assert {p.kind for p in settings.providers} == {"kling", "jimeng", "vidu", "openai"}
+    assert [r.provider for r in settings.catalog().get("relay-sora-2").routes] == ["upstream", "upstream-backup"]
+    assert "value-of-KLING_SECRET_KEY" not in repr(settings)
+    from vidgate.app import build_adapters
+
+    assert set(build_adapters(settings)) == {"kling", "jimeng", "vidu", "upstream", "upstream-backup"}

@@ -30,6 +30,8 @@ class ProviderConfig:
     max_concurrent_tasks: int = 4
     requests_per_second: float = 5.0
     poll_interval_seconds: float = 5.0
+    # First wait before retrying a failed call; doubles each time (jittered), capped at a minute.
+    retry_backoff_seconds: float = 1.0
     max_download_mb: float = 512.0
     # Download hosts allowed even when they resolve to private/loopback addresses.
     allow_private_hosts: tuple[str, ...] = ()

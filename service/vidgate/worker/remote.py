@@ -108,7 +108,7 @@ class RemoteRunner:
         marked = replace(video, provider=name, submit_state="submitting")
         if not await self._store.update(marked, expected=_RUNNING):
             return UpstreamError("deleted", "The video was deleted.", retryable=False)
-        delay = 1.0
+        delay = adapter.config.retry_backoff_seconds
         for attempt in range(1, SUBMIT_ATTEMPTS + 1):
             try:
                 async with self._limiters[name]:
@@ -133,7 +133,7 @@ class RemoteRunner:
         name = adapter.config.name
         interval = adapter.config.poll_interval_seconds
         expected_end = video.created_at + 30 + 10 * int(video.seconds)  # rough, only paces polling
-        delay, backoff = min(interval, 2.0), 1.0
+        delay, backoff = min(interval, 2.0), adapter.config.retry_backoff_seconds
         while True:
             due = time.monotonic() + delay
             await asyncio.sleep(delay)
@@ -153,7 +153,7 @@ class RemoteRunner:
                 log.info("polling %s: %s (retrying)", video.id, exc.message)
                 delay, backoff = _jitter(exc.retry_after or backoff), min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
-            backoff = 1.0
+            backoff = adapter.config.retry_backoff_seconds
             current = await self._apply(video, upstream)
             if current is None:
                 return  # deleted, or it reached a terminal state
@@ -185,7 +185,7 @@ class RemoteRunner:
         await asyncio.to_thread(_fresh_dir, workdir)
         target = workdir / "video.mp4"
         config = adapter.config
-        delay = 2.0
+        delay = config.retry_backoff_seconds
         try:
             for attempt in range(1, ARCHIVE_ATTEMPTS + 1):
                 try:

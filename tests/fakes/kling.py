@@ -80,11 +80,14 @@ class FakeKling:
             return self._error(500, 5000, "internal error")
         if what == "hang":
             await asyncio.sleep(2)  # longer than the client timeout the tests configure
+        if what == "lost":
+            return None  # handled by the caller: the task is created, the answer never arrives
         return web.Response(text="<html>bad gateway</html>", status=200, content_type="text/html")
 
     async def submit(self, request: web.Request) -> web.Response:
         if (denied := self._auth(request)) is not None:
             return denied
+        lose_answer = bool(self.inject) and self.inject[0] == "lost"
         if (injected := await self._injected()) is not None:
             return injected
         family = request.match_info["family"]
@@ -101,6 +104,8 @@ class FakeKling:
         self.fail_next_with = None
         self.tasks[task.id] = task
         self.submits.append(body)
+        if lose_answer:
+            await asyncio.sleep(2)  # created, but the client times out before this answer
         return web.json_response({"code": 0, "message": "SUCCEED", "request_id": "req-fake", "data": {
             "task_id": task.id, "task_status": "submitted", "task_info": {"external_task_id": body.get("external_task_id")},
             "created_at": 1774711071284, "updated_at": 1774711071284}})
@@ -140,7 +145,9 @@ class FakeKling:
             return denied
         if (injected := await self._injected()) is not None:
             return injected
-        task = self.tasks.get(request.match_info["task_id"])
+        wanted = request.match_info["task_id"]
+        task = self.tasks.get(wanted) or next(  # Kling also finds tasks by the caller's external_task_id
+            (t for t in self.tasks.values() if t.body.get("external_task_id") == wanted), None)
         if task is None or task.family != request.match_info["family"]:
             return self._error(404, 1203, "task not found")
         task.polls += 1

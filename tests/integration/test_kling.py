@@ -186,13 +186,25 @@ async def test_restart_resumes_polling_without_resubmitting(tmp_path, kling):
         await stop(second)
 
 
+async def test_lost_submit_answer_is_recovered_by_external_id(tmp_path, kling):
+    kling.inject = ["lost"]
+    running = await start(settings_for(tmp_path, kling, timeout=0.5))
+    try:
+        video = await create(running, prompt="x", model="kling-v2-6", size="1280x720", seconds="5")
+        assert (await wait_terminal(running, video.id)).status == "completed"
+        assert len(kling.submits) == 1
+    finally:
+        await stop(running)
+
+
 async def test_no_answer_to_a_submit_is_never_resent(tmp_path, kling):
     kling.inject = ["hang"]
     running = await start(settings_for(tmp_path, kling, timeout=0.5))
     try:
         video = await create(running, prompt="x", model="kling-v2-6", size="1280x720", seconds="5")
         failed = await wait_terminal(running, video.id)
-        assert failed.status == "failed" and failed.error.code == "upstream_no_answer"
+        assert failed.status == "failed" and failed.error.code == "upstream_submit_ambiguous"
+        assert "did not answer" in failed.error.message
         await asyncio.sleep(0.3)
         assert kling.submits == []  # the hung request was the only one sent
     finally:
@@ -204,3 +216,36 @@ async def test_failover_to_the_next_route_after_retryable_refusals(server, kling
     video = await create(server, prompt="x", model="kling-ha", size="1280x720", seconds="5")
     assert (await wait_terminal(server, video.id)).status == "completed"
     assert [s["model_name"] for s in kling.submits] == ["kling-v2-5-turbo"]
+
+
+async def test_a_vendor_outage_ends_in_failed_videos_not_hung_ones(server, kling, monkeypatch):
+    from vidgate.worker import remote
+
+    monkeypatch.setattr(remote, "OUTAGE_SECONDS", 0.5)
+    video = await create(server, prompt="x", model="kling-v2-6", size="1280x720", seconds="5")
+    for _ in range(200):
+        if kling.submits:
+            break
+        await asyncio.sleep(0.01)
+    kling.inject = ["500"] * 1000  # every poll fails from now on
+    failed = await wait_terminal(server, video.id)
+    assert failed.status == "failed" and failed.error.code == "upstream_unavailable"
+    assert "Kling error 5000" in failed.error.message
+
+
+async def test_restart_during_submit_never_resends(tmp_path, kling):
+    kling.inject = ["lost"]  # the task gets created, the answer is late
+    settings = settings_for(tmp_path, kling, timeout=10)
+    first = await start(settings)
+    video = await create(first, prompt="x", model="kling-v2-6", size="1280x720", seconds="5")
+    for _ in range(200):
+        if kling.submits:
+            break
+        await asyncio.sleep(0.01)
+    await stop(first)  # while the submit is still waiting for its answer
+    second = await start(settings)
+    try:
+        assert (await wait_terminal(second, video.id)).status == "completed"
+        assert len(kling.submits) == 1
+    finally:
+        await stop(second)

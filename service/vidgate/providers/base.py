@@ -107,3 +107,8 @@ class RemoteAdapter(Protocol):
     def download_headers(self, now: float) -> dict[str, str]:
         """Headers for fetching the finished video (only OpenAI-format upstreams need auth)."""
         ...
+
+    def lookup_handle(self, job: UpstreamJob) -> Submitted | None:
+        """A handle that polls the task by vidgate's own id, for vendors that index tasks by a caller id.
+        Lets an ambiguous submit (no answer) be found instead of failed. None: no such lookup."""
+        ...

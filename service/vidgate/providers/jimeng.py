@@ -122,6 +122,9 @@ class JimengAdapter:
             return UpstreamStatus(STATUS[raw])
         raise UpstreamError("upstream_unknown_status", f"Jimeng reported an unknown status {raw!r}.", retryable=True)
 
+    def lookup_handle(self, job: UpstreamJob) -> Submitted | None:
+        return None  # no lookup by a caller-chosen id
+
     def download_headers(self, now: float) -> dict[str, str]:
         return {}
 

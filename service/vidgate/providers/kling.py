@@ -136,6 +136,10 @@ class KlingAdapter:
             return UpstreamStatus(VideoStatus.COMPLETED, progress=100, video_url=url)
         return UpstreamStatus(mapped)
 
+    def lookup_handle(self, job: UpstreamJob) -> Submitted | None:
+        # Kling answers queries by the external_task_id we sent (our video id).
+        return Submitted(task_id=job.video_id, state={"family": "text2video" if job.image is None else "image2video"})
+
     def download_headers(self, now: float) -> dict[str, str]:
         return {}
 

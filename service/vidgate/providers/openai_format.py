@@ -77,6 +77,9 @@ class OpenAIFormatAdapter:
                                   video_url=f"{self.config.base_url}/v1/videos/{video['id']}/content")
         return UpstreamStatus(mapped, progress=progress)
 
+    def lookup_handle(self, job: UpstreamJob) -> Submitted | None:
+        return None  # no lookup by a caller-chosen id
+
     def download_headers(self, now: float) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.config.credentials['api_key']}"}
 

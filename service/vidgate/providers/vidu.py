@@ -111,6 +111,9 @@ class ViduAdapter:
             return UpstreamStatus(STATUS[state])
         raise UpstreamError("upstream_unknown_status", f"Vidu reported an unknown state {state!r}.", retryable=True)
 
+    def lookup_handle(self, job: UpstreamJob) -> Submitted | None:
+        return None  # no lookup by a caller-chosen id
+
     def download_headers(self, now: float) -> dict[str, str]:
         return {}
 

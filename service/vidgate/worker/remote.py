@@ -29,7 +29,8 @@ from vidgate.worker.download import DownloadError, download
 
 log = logging.getLogger(__name__)
 SUBMIT_ATTEMPTS = 4
-ARCHIVE_ATTEMPTS = 5
+# A vendor that keeps failing this long (polls or downloads) ends the video with a reason: never hung.
+OUTAGE_SECONDS = 30 * 60
 MIN_POLL_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 60.0
 TASK_TIMEOUT_SECONDS = 2 * 3600
@@ -77,10 +78,13 @@ class RemoteRunner:
             async with self._slots[video.provider]:
                 await self._follow(video, self._adapters[video.provider], submitted)
             return
-        if video.submit_state == "submitting":
-            await self._fail(video, "upstream_submit_ambiguous",
-                             "vidgate stopped while submitting this video; the provider may or may not have it, "
-                             "so it was not sent again. Create the video again.")
+        if video.submit_state == "submitting" and video.provider in self._adapters:
+            # A previous run stopped mid-submit: the provider may have the task. Never send it again.
+            adapter = self._adapters[video.provider]
+            route = next((r for r in routes if r.provider == video.provider), routes[0])
+            async with self._slots[video.provider]:
+                await self._recover(video, adapter, await self.job_for(video, route.model),
+                                    "vidgate stopped while submitting this video")
             return
         if video.input_reference_key and await self._content.get_bytes(video.input_reference_key) is None:
             await self._fail(video, "input_reference_missing", "The stored input_reference image is gone.")
@@ -94,6 +98,11 @@ class RemoteRunner:
                 if isinstance(outcome, tuple):
                     video, submitted = outcome
                     await self._follow(video, adapter, submitted)
+                    return
+                if outcome.ambiguous:
+                    marked = await self._store.get(video.id)
+                    if marked is not None:
+                        await self._recover(marked, adapter, job, outcome.message)
                     return
             last_error = outcome
             if outcome.ambiguous or not outcome.retryable:
@@ -129,11 +138,36 @@ class RemoteRunner:
             return done, submitted
         raise AssertionError("unreachable")
 
+    async def _recover(self, video: Video, adapter: RemoteAdapter, job: UpstreamJob, why: str) -> None:
+        """After a submit that got no answer: find the task by our own id if the vendor allows, else fail."""
+        handle = adapter.lookup_handle(job)
+        if handle is not None:
+            for _ in range(3):
+                try:
+                    async with self._limiters[adapter.config.name]:
+                        status, body = await send(self._session, adapter.poll_request(handle, self._clock()),
+                                                  adapter.config.timeout_seconds)
+                    adapter.parse_poll(status, body)
+                except UpstreamError as exc:
+                    if exc.retryable:
+                        await asyncio.sleep(_jitter(adapter.config.retry_backoff_seconds))
+                        continue
+                    break  # the vendor does not know the task
+                video = replace(video, submit_state="submitted", upstream_task_id=handle.task_id,
+                                upstream_state=handle.state)
+                if await self._store.update(video, expected=_RUNNING):
+                    await self._follow(video, adapter, handle)
+                return
+        await self._fail(video, "upstream_submit_ambiguous",
+                         f"{why}; the provider may or may not have accepted the video, so it was not sent again. "
+                         "Create the video again.")
+
     async def _follow(self, video: Video, adapter: RemoteAdapter, submitted: Submitted) -> None:
         name = adapter.config.name
         interval = adapter.config.poll_interval_seconds
         expected_end = video.created_at + 30 + 10 * int(video.seconds)  # rough, only paces polling
         delay, backoff = min(interval, 2.0), adapter.config.retry_backoff_seconds
+        failing_since: float | None = None
         while True:
             due = time.monotonic() + delay
             await asyncio.sleep(delay)
@@ -147,13 +181,14 @@ class RemoteRunner:
                                               adapter.config.timeout_seconds)
                 upstream = adapter.parse_poll(status, body)
             except UpstreamError as exc:
-                if not exc.retryable:
+                failing_since = failing_since or time.monotonic()
+                if not exc.retryable or time.monotonic() - failing_since > OUTAGE_SECONDS:
                     await self._fail(video, exc.code, exc.message)
                     return
                 log.info("polling %s: %s (retrying)", video.id, exc.message)
                 delay, backoff = _jitter(exc.retry_after or backoff), min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
-            backoff = adapter.config.retry_backoff_seconds
+            backoff, failing_since = adapter.config.retry_backoff_seconds, None
             current = await self._apply(video, upstream)
             if current is None:
                 return  # deleted, or it reached a terminal state
@@ -187,7 +222,8 @@ class RemoteRunner:
         config = adapter.config
         delay = config.retry_backoff_seconds
         try:
-            for attempt in range(1, ARCHIVE_ATTEMPTS + 1):
+            failing_since = time.monotonic()
+            while True:
                 try:
                     await download(self._session, url, target, headers=adapter.download_headers(self._clock()),
                                    max_bytes=int(config.max_download_mb * 1024 * 1024),
@@ -196,10 +232,12 @@ class RemoteRunner:
                     thumbnail, spritesheet = await self._workers.run("derive", (str(target), str(workdir)))
                     break
                 except DownloadError as exc:
-                    if exc.gone or attempt == ARCHIVE_ATTEMPTS:
+                    # Retry until the vendor says the file is gone (its URL expired) or stays broken too long.
+                    if exc.gone or time.monotonic() - failing_since > OUTAGE_SECONDS:
                         code = "upstream_content_expired" if exc.gone else "upstream_download_failed"
                         await self._fail(video, code, f"The finished video could not be fetched: {exc.message}.")
                         return
+                    log.info("downloading %s failed (%s); retrying", video.id, exc.message)
                 except WorkerFailed as exc:
                     await self._fail(video, "upstream_invalid_video", f"The provider's file is not a usable MP4: {exc.message}.")
                     return

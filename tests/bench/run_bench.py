@@ -4,6 +4,8 @@
   2. POST /v1/videos through Envoy              vs  CreateVideo straight over gRPC
   3. download of a 100 MB asset through Envoy   vs  reading the same file from disk
   4. service RSS during 8 concurrent downloads  vs  its idle RSS
+  5. remote-task poller with 1k and 10k videos in flight at a fake Kling (own process), every task
+     polled every 5 s: poll lag and CPU  vs  the same number of bare asyncio sleepers on that schedule
 
 Everything runs on loopback against a real `vidgate serve` (gRPC service + Envoy) in a temp dir.
 The machine is shared and noisy: compare ratios within one run, not absolute numbers across runs.
@@ -159,12 +161,29 @@ async def main() -> None:
     finally:
         server.stop()
 
+    from tests.bench.poller import baseline, run_poller
+    from tests.conftest import free_port
+
+    for tasks in (1000, 10000):
+        ours = await run_poller(tasks=tasks, interval=5.0, window=20.0, port=free_port())
+        bare = await baseline(tasks=tasks, interval=5.0, window=20.0)
+        wanted = tasks / 5.0
+        rows.append((f"poller {tasks:,} tasks, polls/s", f"{ours.polls / ours.seconds:,.0f}", f"{wanted:,.0f} (schedule)",
+                     f"{ours.polls / ours.seconds / wanted:.2f}x"))
+        rows.append((f"poller {tasks:,} tasks, lag p50/p99 ms", f"{ours.lag_p50_ms:,.0f} / {ours.lag_p99_ms:,.0f}",
+                     f"{bare.lag_p50_ms:,.0f} / {bare.lag_p99_ms:,.0f}", f"+{ours.lag_p99_ms - bare.lag_p99_ms:,.0f} ms"))
+        rows.append((f"poller {tasks:,} tasks, CPU % of a core", f"{ours.cpu_percent:,.0f}",
+                     f"{bare.cpu_percent:,.0f}", f"{ours.cpu_percent / max(0.1, bare.cpu_percent):.1f}x"))
+        if ours.lost:
+            rows.append((f"poller {tasks:,} tasks LOST", str(ours.lost), "0", "!"))
+
     width = max(len(r[0]) for r in rows)
     print(f"\n{'measure':<{width}}  {'vidgate (REST via Envoy)':>24}  {'baseline':>18}  {'ratio':>8}")
     for name, ours, baseline, ratio in rows:
         print(f"{name:<{width}}  {ours:>24}  {baseline:>18}  {ratio:>8}")
     print("\nbaselines: GET/POST = the same RPC straight over gRPC (python grpc.aio client); "
-          "download = reading the file from disk; RSS = the idle service. Concurrency", CONCURRENCY)
+          "download = reading the file from disk; RSS = the idle service; poller = bare asyncio sleepers. "
+          "Concurrency", CONCURRENCY)
     print(json.dumps({r[0]: r[1:] for r in rows}), file=sys.stderr)
 
 

@@ -62,7 +62,7 @@ class App:
     session: aiohttp.ClientSession
     server: grpc.aio.Server
     grpc_port: int
-    health: health.aio.HealthServicer
+    health_servicer: health.aio.HealthServicer
     reaper: ExpiryReaper
     _reaper_task: asyncio.Task[None] | None = None
 
@@ -126,11 +126,11 @@ class App:
             log.info("resumed %d unfinished video(s) from the previous run", resumed)
         self._reaper_task = asyncio.create_task(self.reaper.run(REAPER_INTERVAL_SECONDS))
         for name in ("", VIDEO_SERVICE):
-            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+            await self.health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
 
     async def stop(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
         """Drains RPCs, stops generations (their records stay active, so the next start resumes them)."""
-        await self.health.enter_graceful_shutdown()
+        await self.health_servicer.enter_graceful_shutdown()
         await self.server.stop(grace)
         if self._reaper_task is not None:
             self._reaper_task.cancel()

@@ -179,8 +179,8 @@ async def main() -> None:
 
     width = max(len(r[0]) for r in rows)
     print(f"\n{'measure':<{width}}  {'vidgate (REST via Envoy)':>24}  {'baseline':>18}  {'ratio':>8}")
-    for name, ours, baseline, ratio in rows:
-        print(f"{name:<{width}}  {ours:>24}  {baseline:>18}  {ratio:>8}")
+    for name, ours, base, ratio in rows:
+        print(f"{name:<{width}}  {ours:>24}  {base:>18}  {ratio:>8}")
     print("\nbaselines: GET/POST = the same RPC straight over gRPC (python grpc.aio client); "
           "download = reading the file from disk; RSS = the idle service; poller = bare asyncio sleepers. "
           "Concurrency", CONCURRENCY)

@@ -52,3 +52,12 @@ async def server(tmp_path: Path, tiny_config: Path) -> AsyncIterator[Running]:
 
 
 AUTH = (("authorization", f"Bearer {BOOTSTRAP}"),)
+
+
+@pytest.fixture(scope="session")
+def vendor_mp4(tmp_path_factory) -> bytes:
+    """The file the fake vendors serve as their finished video: a real small MP4."""
+    from vidgate.providers.local.render import render
+
+    out = tmp_path_factory.mktemp("vendor")
+    return render(prompt="vendor output", width=160, height=96, seconds=1, image=None, out_dir=out).video.read_bytes()

@@ -5,13 +5,12 @@ from __future__ import annotations
 import base64
 
 import pytest
-from aiohttp import web
 
+from tests.fakes.host import serving
 from tests.fakes.jimeng import ACCESS_KEY, SECRET_KEY, FakeJimeng
 from tests.helpers import image_bytes
 from tests.integration.conftest import AUTH, start, stop
 from tests.integration.test_grpc_api import create, wait_terminal
-from tests.integration.test_kling import vendor_mp4  # noqa: F401  (fixture)
 from vidgate.config import load_settings
 from vidgate.gen.videos.v1 import videos_pb2
 
@@ -35,15 +34,10 @@ seconds = ["5", "10"]
 
 
 @pytest.fixture
-async def jimeng(vendor_mp4):  # noqa: F811
+async def jimeng(vendor_mp4):
     fake = FakeJimeng(video=vendor_mp4)
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-    yield fake
-    await runner.cleanup()
+    async with serving(fake.app()) as fake.base:
+        yield fake
 
 
 async def running_with(tmp_path, fake, secret=SECRET_KEY):

@@ -9,15 +9,14 @@ from pathlib import Path
 
 import grpc
 import pytest
-from aiohttp import web
 from google.protobuf import struct_pb2
 
+from tests.fakes.host import serving
 from tests.fakes.kling import ACCESS_KEY, SECRET_KEY, FakeKling
 from tests.helpers import image_bytes, image_info
-from tests.integration.conftest import AUTH, make_settings, start, stop
+from tests.integration.conftest import AUTH, start, stop
 from tests.integration.test_grpc_api import create, download, error_detail, wait_terminal
 from vidgate.gen.videos.v1 import videos_pb2
-from vidgate.providers.local.render import render
 
 CONFIG = """
 [providers.kling]
@@ -54,22 +53,11 @@ seconds = ["5", "10", "8"]
 """
 
 
-@pytest.fixture(scope="module")
-def vendor_mp4(tmp_path_factory) -> bytes:
-    out = tmp_path_factory.mktemp("vendor")
-    return render(prompt="vendor output", width=160, height=96, seconds=1, image=None, out_dir=out).video.read_bytes()
-
-
 @pytest.fixture
 async def kling(vendor_mp4):
     fake = FakeKling(video=vendor_mp4)
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-    yield fake
-    await runner.cleanup()
+    async with serving(fake.app()) as fake.base:
+        yield fake
 
 
 def settings_for(tmp_path: Path, fake: FakeKling, secret: str = SECRET_KEY, timeout: float = 5):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from aiohttp import web
 
+from tests.fakes.host import serving
 from tests.fakes.vidu import API_KEY, FakeVidu
 from tests.helpers import image_bytes
 from tests.integration.conftest import AUTH, start, stop
 from tests.integration.test_grpc_api import create, error_detail, wait_terminal
-from tests.integration.test_kling import vendor_mp4  # noqa: F401  (fixture)
 from vidgate.config import load_settings
 from vidgate.gen.videos.v1 import videos_pb2
 
@@ -33,20 +32,16 @@ seconds = ["4", "5", "8", "12"]
 
 
 @pytest.fixture
-async def server(tmp_path, vendor_mp4):  # noqa: F811
+async def server(tmp_path, vendor_mp4):
     fake = FakeVidu(video=vendor_mp4)
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    config = tmp_path / "vidu.toml"
-    config.write_text(CONFIG.format(base=f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"))
-    running = await start(load_settings(environ={"VIDU_KEY": API_KEY}, flags={
-        "data_dir": tmp_path / "data", "config": config, "grpc_port": 0, "bootstrap_key": AUTH[0][1].split()[-1]}))
-    running.fake = fake
-    yield running
-    await stop(running)
-    await runner.cleanup()
+    async with serving(fake.app()) as base:
+        config = tmp_path / "vidu.toml"
+        config.write_text(CONFIG.format(base=base))
+        running = await start(load_settings(environ={"VIDU_KEY": API_KEY}, flags={
+            "data_dir": tmp_path / "data", "config": config, "grpc_port": 0, "bootstrap_key": AUTH[0][1].split()[-1]}))
+        running.fake = fake
+        yield running
+        await stop(running)
 
 
 async def test_text_and_image_to_video(server):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -17,6 +16,7 @@ from vidgate.domain.video import Variant, Video, VideoStatus, asset_key, sources
 from vidgate.ports import ContentStore, ProviderError, RenderJob, VideoProvider, VideoStore
 from vidgate.providers.base import UpstreamJob
 from vidgate.worker.events import VideoEvents
+from vidgate.worker.workdirs import fresh_dir, remove_dir
 from vidgate.worker.remote import RemoteRunner
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ class Dispatcher:
                 await self._fail(video, "input_reference_missing", "The stored input_reference image is gone.")
                 return
         workdir = self._workdir / video.id
-        await asyncio.to_thread(_fresh_dir, workdir)
+        await asyncio.to_thread(fresh_dir, workdir)
         last_write = 0.0
 
         async def on_progress(percent: int) -> None:
@@ -173,7 +173,7 @@ class Dispatcher:
             await self._fail(video, "internal_error", "Generation failed because of an internal error.")
             return
         finally:
-            await asyncio.to_thread(shutil.rmtree, workdir, True)
+            await asyncio.to_thread(remove_dir, workdir)
         done = video.completed(int(self._clock()), self._retention)
         if not await self._save(done):
             # Deleted while we finished: its files must not outlive the record.
@@ -188,8 +188,3 @@ class Dispatcher:
         if saved:
             self._events.publish(video.id)
         return saved
-
-
-def _fresh_dir(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)

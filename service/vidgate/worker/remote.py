@@ -26,6 +26,7 @@ from vidgate.providers.base import RemoteAdapter, Submitted, UpstreamError, Upst
 from vidgate.providers.http import send
 from vidgate.providers.local.provider import WorkerFailed, WorkerProcesses
 from vidgate.worker.download import DownloadError, download
+from vidgate.worker.workdirs import fresh_dir, remove_dir
 
 log = logging.getLogger(__name__)
 SUBMIT_ATTEMPTS = 4
@@ -217,7 +218,7 @@ class RemoteRunner:
 
     async def _archive(self, video: Video, adapter: RemoteAdapter, url: str) -> None:
         workdir = self._workdir / video.id
-        await asyncio.to_thread(_fresh_dir, workdir)
+        await asyncio.to_thread(fresh_dir, workdir)
         target = workdir / "video.mp4"
         config = adapter.config
         delay = config.retry_backoff_seconds
@@ -247,7 +248,7 @@ class RemoteRunner:
                                   (Variant.SPRITESHEET, Path(spritesheet))):
                 await self._content.put_file(asset_key(video.id, variant), path)
         finally:
-            await asyncio.to_thread(_remove_dir, workdir)
+            await asyncio.to_thread(remove_dir, workdir)
         done = video.completed(int(self._clock()), self._retention)
         if not await self._save(done, (VideoStatus.IN_PROGRESS,)):
             await self._content.delete_prefix(video.id)
@@ -274,16 +275,3 @@ def _media_type(image: bytes | None) -> str | None:
     if image[:3] == b"\xff\xd8\xff":
         return "image/jpeg"
     return "image/webp" if image[8:12] == b"WEBP" else None
-
-
-def _fresh_dir(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
-
-
-def _remove_dir(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)

@@ -44,12 +44,14 @@ async def _check_host(url: str, allowed_private: tuple[str, ...]) -> None:
 
 
 async def download(session: aiohttp.ClientSession, url: str, target: Path, *, headers: dict[str, str],
-                   max_bytes: int, timeout: float, allowed_private: tuple[str, ...]) -> int:
+                   max_bytes: int, connect_timeout: float, allowed_private: tuple[str, ...]) -> int:
+    """Large files may take long: only connecting and each read are timed out (a stall fails, progress does not)."""
     for _ in range(MAX_REDIRECTS + 1):
         await _check_host(url, allowed_private)
         try:
             async with session.get(url, headers=headers, allow_redirects=False,
-                                   timeout=aiohttp.ClientTimeout(total=timeout, sock_read=60)) as response:
+                                   timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout,
+                                                                 sock_read=60)) as response:
                 if response.status in (301, 302, 303, 307, 308) and "Location" in response.headers:
                     url = urljoin(url, response.headers["Location"])
                     headers = {}  # never carry credentials to another location

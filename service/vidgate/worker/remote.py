@@ -74,12 +74,18 @@ class RemoteRunner:
 
     async def run(self, video: Video) -> None:
         routes = self._catalog.get(video.model).routes
-        if video.upstream_task_id and video.provider in self._adapters:
+        if video.submit_state != "none" and video.provider not in self._adapters:
+            # Sent (or maybe sent) to a provider that is no longer configured: sending it elsewhere
+            # could make it twice, so it ends here with the reason.
+            await self._fail(video, "provider_unavailable",
+                             f"Provider {video.provider!r}, which has this video, is no longer configured.")
+            return
+        if video.upstream_task_id:
             submitted = Submitted(video.upstream_task_id, video.upstream_state)
             async with self._slots[video.provider]:
                 await self._follow(video, self._adapters[video.provider], submitted)
             return
-        if video.submit_state == "submitting" and video.provider in self._adapters:
+        if video.submit_state == "submitting":
             # A previous run stopped mid-submit: the provider may have the task. Never send it again.
             adapter = self._adapters[video.provider]
             route = next((r for r in routes if r.provider == video.provider), routes[0])
@@ -228,7 +234,7 @@ class RemoteRunner:
                 try:
                     await download(self._session, url, target, headers=adapter.download_headers(self._clock()),
                                    max_bytes=int(config.max_download_mb * 1024 * 1024),
-                                   timeout=max(120.0, config.timeout_seconds * 10),
+                                   connect_timeout=config.timeout_seconds,
                                    allowed_private=config.allow_private_hosts)
                     thumbnail, spritesheet = await self._workers.run("derive", (str(target), str(workdir)))
                     break

@@ -54,6 +54,12 @@ def test_relay_create_poll_download(chain):
             hashlib.sha256(ours).digest()
         assert theirs[0].id != video.id  # upstream ids never leak
 
+        remix = client.videos.remix(video.id, prompt="relayed again")
+        remix = client.videos.poll(remix.id, poll_interval_ms=100)
+        assert (remix.status, remix.remixed_from_video_id) == ("completed", video.id)
+        upstream_remix = next(v for v in upstream_client.videos.list() if v.prompt == "relayed again")
+        assert upstream_remix.remixed_from_video_id == theirs[0].id  # the upstream remixed its own video
+
 
 def test_relay_refuses_metadata_and_unknown_sizes(chain):
     _, downstream = chain

@@ -58,6 +58,8 @@ class UpstreamJob:
     image: bytes | None = None
     image_media_type: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # For a remix whose source this provider made: the source's upstream task id.
+    remix_of: str | None = None
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,9 @@ class OpenAIFormatAdapter:
             raise InvalidRequest("OpenAI-format upstreams take no 'metadata' options.", param="metadata")
 
     def submit_request(self, job: UpstreamJob, now: float) -> HttpRequest:
+        if job.remix_of:  # the upstream remixes its own video (same model, size and seconds)
+            return HttpRequest("POST", f"{self.config.base_url}/v1/videos/{job.remix_of}/remix", self._headers(),
+                               json.dumps({"prompt": job.prompt}).encode())
         body: dict[str, Any] = {
             "prompt": job.prompt,
             "model": job.upstream_model,

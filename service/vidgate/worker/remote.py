@@ -66,11 +66,13 @@ class RemoteRunner:
     def adapter(self, provider: str) -> RemoteAdapter | None:
         return self._adapters.get(provider)
 
-    async def job_for(self, video: Video, upstream_model: str) -> UpstreamJob:
+    async def job_for(self, video: Video, upstream_model: str, provider: str) -> UpstreamJob:
         image = await self._content.get_bytes(video.input_reference_key) if video.input_reference_key else None
+        source = await self._store.get(video.remixed_from_video_id) if video.remixed_from_video_id else None
+        remix_of = source.upstream_task_id if source is not None and source.provider == provider else None
         return UpstreamJob(video_id=video.id, upstream_model=upstream_model, prompt=video.prompt, width=video.width,
                            height=video.height, seconds=int(video.seconds), image=image,
-                           image_media_type=_media_type(image), metadata=video.metadata)
+                           image_media_type=_media_type(image), metadata=video.metadata, remix_of=remix_of)
 
     async def run(self, video: Video) -> None:
         routes = self._catalog.get(video.model).routes
@@ -90,7 +92,7 @@ class RemoteRunner:
             adapter = self._adapters[video.provider]
             route = next((r for r in routes if r.provider == video.provider), routes[0])
             async with self._slots[video.provider]:
-                await self._recover(video, adapter, await self.job_for(video, route.model),
+                await self._recover(video, adapter, await self.job_for(video, route.model, video.provider),
                                     "vidgate stopped while submitting this video")
             return
         if video.input_reference_key and await self._content.get_bytes(video.input_reference_key) is None:
@@ -99,7 +101,7 @@ class RemoteRunner:
         last_error: UpstreamError | None = None
         for route in routes:
             adapter = self._adapters[route.provider]
-            job = await self.job_for(video, route.model)
+            job = await self.job_for(video, route.model, route.provider)
             async with self._slots[route.provider]:  # held from submit until the task ends
                 outcome = await self._submit(video, adapter, job)
                 if isinstance(outcome, tuple):

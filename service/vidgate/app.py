@@ -30,6 +30,7 @@ from vidgate.storage.local import LocalContentStore
 from vidgate.store.sqlite import SqliteStore
 from vidgate.worker.dispatcher import Dispatcher
 from vidgate.worker.events import VideoEvents
+from vidgate.worker.download import download_session
 from vidgate.worker.reaper import ExpiryReaper
 from vidgate.worker.remote import RemoteRunner
 
@@ -60,6 +61,7 @@ class App:
     dispatcher: Dispatcher
     providers: dict[str, VideoProvider]
     session: aiohttp.ClientSession
+    downloads: aiohttp.ClientSession
     server: grpc.aio.Server
     grpc_port: int
     health_servicer: health.aio.HealthServicer
@@ -76,8 +78,9 @@ class App:
         catalog = settings.catalog()
         events = VideoEvents()
         session = aiohttp.ClientSession(headers={"User-Agent": f"vidgate/{__version__}"})
+        downloads = download_session(frozenset(h for p in settings.providers for h in p.allow_private_hosts))
         remote = RemoteRunner(store=store, content=content, catalog=catalog, adapters=adapters, session=session,
-                              workers=workers, events=events, workdir=settings.work_dir,
+                              downloads=downloads, workers=workers, events=events, workdir=settings.work_dir,
                               retention_seconds=settings.retention_seconds)
         dispatcher = Dispatcher(
             store=store,
@@ -117,7 +120,7 @@ class App:
             max_message_bytes=settings.max_upload_bytes + 1024 * 1024,
         )
         reaper = ExpiryReaper(store, content)
-        return cls(settings, store, dispatcher, providers, session, server, port, health_servicer, reaper)
+        return cls(settings, store, dispatcher, providers, session, downloads, server, port, health_servicer, reaper)
 
     async def start(self) -> None:
         await self.server.start()
@@ -140,4 +143,5 @@ class App:
         for provider in self.providers.values():
             await provider.close()
         await self.session.close()
+        await self.downloads.close()
         await self.store.close()

@@ -111,6 +111,19 @@ def test_vendor_failures_reach_the_client_with_the_vendor_reason(client, vendors
     assert err.value.param == "seconds"
 
 
+def test_metadata_from_the_sdk_reaches_the_vendor(client, vendors):
+    _, fakes, _ = vendors
+    video = client.videos.create_and_poll(prompt="x", model="kling-v2-6", seconds="5", size="1280x720",
+                                          extra_body={"metadata": {"negative_prompt": "blurry", "sound": "off"}})
+    assert video.status == "completed"
+    sent = next(s for s in fakes["kling"].submits if s["external_task_id"] == video.id)
+    assert (sent["negative_prompt"], sent["sound"]) == ("blurry", "off")
+    with pytest.raises(openai.BadRequestError) as err:
+        client.videos.create(prompt="x", model="vidu-q2", seconds="4", size="1280x720",
+                             extra_body={"metadata": {"callback_url": "http://attacker.example"}})
+    assert err.value.param == "metadata" and "callback_url" in err.value.message
+
+
 def test_vendor_url_expiry_after_completion_changes_nothing(client, vendors):
     _, fakes, mp4 = vendors
     video = client.videos.create_and_poll(prompt="keep me", model="kling-v2-6", seconds="5", size="1280x720")

@@ -38,7 +38,9 @@ class FakeVidu:
         resolutions = {"viduq2": ["540p", "720p", "1080p"], "viduq1": ["1080p"], "vidu2.0": ["360p", "720p", "1080p"]}
         durations = {"viduq2": range(1, 11), "viduq1": [5], "vidu2.0": [4, 8] if endpoint == "img2video" else [4]}
         family = next((f for f in resolutions if model and model.startswith(f)), None)
-        if endpoint not in ("text2video", "img2video") or family is None:
+        if endpoint == "start-end2video" and family == "viduq2":
+            durations[family] = range(1, 9)
+        if endpoint not in ("text2video", "img2video", "start-end2video") or family is None:
             return self._error(400, "BadRequest")
         if body.get("resolution") not in resolutions[family] or body.get("duration") not in durations[family]:
             return self._error(400, "BadRequest")
@@ -47,9 +49,9 @@ class FakeVidu:
                 return self._error(400, "FieldUnwanted" if "images" in body else "BadRequest")
         else:
             images = body.get("images") or []
-            if len(images) != 1:
+            if len(images) != (2 if endpoint == "start-end2video" else 1):
                 return self._error(400, "FieldItemCountOutOfRange")
-            if not images[0].startswith("data:image/"):
+            if not all(i.startswith("data:image/") for i in images):
                 return self._error(400, "ImageFormatInvalid")
             if "aspect_ratio" in body:
                 return self._error(400, "FieldUnwanted")

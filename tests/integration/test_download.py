@@ -5,7 +5,7 @@ import pytest
 from aiohttp import web
 
 from tests.fakes.host import serving
-from vidgate.worker.download import DownloadError, download
+from vidgate.worker.download import DownloadError, download, download_session
 
 
 def app() -> web.Application:
@@ -31,7 +31,7 @@ def app() -> web.Application:
 
 
 async def fetch(base, path, tmp_path, allowed=("127.0.0.1",), max_bytes=10_000):
-    async with aiohttp.ClientSession() as session:
+    async with download_session(frozenset(allowed)) as session:
         return await download(session, base + path, tmp_path / "out", headers={"Authorization": "Bearer k"},
                               max_bytes=max_bytes, connect_timeout=5, allowed_private=allowed)
 
@@ -46,10 +46,18 @@ async def test_rules(tmp_path):
         ):
             with pytest.raises(DownloadError, match=match):
                 await fetch(base, path, tmp_path, allowed=allowed)
-        with pytest.raises(DownloadError, match="cap"):
+        with pytest.raises(DownloadError, match="cap") as err:
             await fetch(base, "/file", tmp_path, max_bytes=999)
+        assert err.value.permanent and not err.value.gone
         with pytest.raises(DownloadError) as err:
             await fetch(base, "/gone", tmp_path)
         assert err.value.gone
     with pytest.raises(DownloadError, match="non-http"):
         await fetch("file://", "/etc/passwd", tmp_path)
+
+
+async def test_the_session_itself_refuses_private_addresses():
+    """Even past the pre-check (a DNS answer that changed): the resolver drops private addresses."""
+    async with serving(app()) as base, download_session(frozenset()) as session:
+        with pytest.raises(aiohttp.ClientConnectorError):
+            await session.get(base.replace("127.0.0.1", "localhost") + "/file")

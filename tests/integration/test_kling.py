@@ -28,7 +28,7 @@ timeout_seconds = {timeout}
 poll_interval_seconds = 0.05
 requests_per_second = 50
 retry_backoff_seconds = 0.05
-allow_private_hosts = ["127.0.0.1"]
+allow_private_hosts = {allow}
 
 [providers.kling-backup]
 kind = "kling"
@@ -60,9 +60,10 @@ async def kling(vendor_mp4):
         yield fake
 
 
-def settings_for(tmp_path: Path, fake: FakeKling, secret: str = SECRET_KEY, timeout: float = 5):
+def settings_for(tmp_path: Path, fake: FakeKling, secret: str = SECRET_KEY, timeout: float = 5,
+                 allow: str = '["127.0.0.1"]'):
     config = tmp_path / "kling.toml"
-    config.write_text(CONFIG.format(base=fake.base, timeout=timeout))
+    config.write_text(CONFIG.format(base=fake.base, timeout=timeout, allow=allow))
     from vidgate.config import load_settings
 
     return load_settings(environ={"KLING_AK": ACCESS_KEY, "KLING_SK": secret}, flags={"data_dir": tmp_path / "data", "config": config, "grpc_port": 0,
@@ -237,3 +238,14 @@ async def test_restart_during_submit_never_resends(tmp_path, kling):
         assert len(kling.submits) == 1
     finally:
         await stop(second)
+
+
+async def test_vendor_file_on_a_private_address_is_refused_at_once(tmp_path, kling):
+    running = await start(settings_for(tmp_path, kling, allow="[]"))  # the fake's file URL is on 127.0.0.1
+    try:
+        video = await create(running, prompt="x", model="kling-v2-6", size="1280x720", seconds="5")
+        failed = await wait_terminal(running, video.id)
+        assert failed.status == "failed" and failed.error.code == "upstream_download_refused"
+        assert "non-public address" in failed.error.message
+    finally:
+        await stop(running)

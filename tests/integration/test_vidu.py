@@ -69,3 +69,21 @@ async def test_err_code_is_surfaced(server):
     video = await create(server, prompt="x", model="vidu-q2", size="1280x720", seconds="4")
     failed = await wait_terminal(server, video.id)
     assert failed.error.code == "content_policy_violation" and "CreationPolicyViolation" in failed.error.message
+
+
+async def test_start_and_end_frames(server):
+    import base64
+
+    from google.protobuf import struct_pb2
+
+    end = "data:image/png;base64," + base64.b64encode(image_bytes(32, 32)).decode()
+    meta = struct_pb2.Struct()
+    meta.update({"end_image": end})
+    video = await create(server, prompt="from here to there", model="vidu-q2", size="1280x720", seconds="8",
+                         input_reference=videos_pb2.InputReference(image_data=image_bytes(1280, 720)), metadata=meta)
+    assert (await wait_terminal(server, video.id)).status == "completed"
+    body = server.fake.submits[-1]
+    assert len(body["images"]) == 2 and body["images"][1] == end and "end_image" not in body
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await create(server, prompt="x", model="vidu-q2", size="1280x720", seconds="5", metadata=meta)
+    assert error_detail(err.value).param == "metadata.end_image"

@@ -41,6 +41,13 @@ async def test_multipart_like_the_python_sdk():
     assert request.image_bytes == png
 
 
+async def test_multipart_bracketed_metadata_like_the_sdk_sends_it():
+    body = multipart(("prompt", b"x", None), ("metadata[negative_prompt]", b"blurry", None),
+                     ("metadata[seed]", b"42", None), ("metadata[bgm]", b"true", None))
+    request = await read_create_request(stream(body, MP), 10_000)
+    assert request.metadata == {"negative_prompt": "blurry", "seed": 42, "bgm": True}
+
+
 async def test_multipart_bracketed_image_url():
     body = multipart(("prompt", b"x", None), ("input_reference[image_url]", b"data:image/png;base64,AAAA", None))
     request = await read_create_request(stream(body, MP), 10_000)

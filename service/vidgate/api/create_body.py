@@ -240,6 +240,14 @@ def _fields_to_input(parts: list[_Part]) -> CreateVideoInput:
             key, value = name[len("input_reference[") : -1], _text(part)
         elif name in TEXT_FIELDS and not part.is_file:
             key, value = name, _text(part)
+        elif name.startswith("metadata[") and name.endswith("]") and not part.is_file:
+            # The Python SDK encodes extra_body={"metadata": {...}} as metadata[key] parts.
+            metadata = fields.setdefault("metadata", {})
+            key = name[len("metadata[") : -1]
+            if not key or key in metadata:
+                raise InvalidRequest(f"Form field {name!r} is empty or given more than once.", param="metadata")
+            metadata[key] = _form_scalar(_text(part))
+            continue
         elif name == "metadata" and not part.is_file:
             try:
                 key, value = "metadata", _metadata(json.loads(_text(part)))
@@ -253,6 +261,15 @@ def _fields_to_input(parts: list[_Part]) -> CreateVideoInput:
             raise InvalidRequest(f"Form field {name!r} is given more than once.", param=name)
         fields[key] = value
     return CreateVideoInput(**fields)
+
+
+def _form_scalar(text: str) -> Any:
+    """Form values are text: numbers and booleans written as JSON become numbers and booleans."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return text
+    return value if isinstance(value, (int, float, bool)) else text
 
 
 def _text(part: _Part) -> str:

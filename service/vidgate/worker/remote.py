@@ -53,11 +53,12 @@ class PollStats:
 
 class RemoteRunner:
     def __init__(self, *, store: VideoStore, content: ContentStore, catalog: Catalog,
-                 adapters: Mapping[str, RemoteAdapter], session: aiohttp.ClientSession, workers: WorkerProcesses,
+                 adapters: Mapping[str, RemoteAdapter], session: aiohttp.ClientSession,
+                 downloads: aiohttp.ClientSession, workers: WorkerProcesses,
                  events: ChangeFeed, workdir: Path, retention_seconds: int,
                  clock: Callable[[], float] = time.time) -> None:
         self._store, self._content, self._catalog = store, content, catalog
-        self._adapters, self._session, self._workers = adapters, session, workers
+        self._adapters, self._session, self._downloads, self._workers = adapters, session, downloads, workers
         self._events, self._workdir, self._retention, self._clock = events, workdir, retention_seconds, clock
         self._limiters = {n: AsyncLimiter(a.config.requests_per_second, 1) for n, a in adapters.items()}
         self._slots = {n: asyncio.Semaphore(a.config.max_concurrent_tasks) for n, a in adapters.items()}
@@ -234,7 +235,7 @@ class RemoteRunner:
             failing_since = time.monotonic()
             while True:
                 try:
-                    await download(self._session, url, target, headers=adapter.download_headers(self._clock()),
+                    await download(self._downloads, url, target, headers=adapter.download_headers(self._clock()),
                                    max_bytes=int(config.max_download_mb * 1024 * 1024),
                                    connect_timeout=config.timeout_seconds,
                                    allowed_private=config.allow_private_hosts)
@@ -242,8 +243,9 @@ class RemoteRunner:
                     break
                 except DownloadError as exc:
                     # Retry until the vendor says the file is gone (its URL expired) or stays broken too long.
-                    if exc.gone or time.monotonic() - failing_since > OUTAGE_SECONDS:
-                        code = "upstream_content_expired" if exc.gone else "upstream_download_failed"
+                    if exc.gone or exc.permanent or time.monotonic() - failing_since > OUTAGE_SECONDS:
+                        code = ("upstream_content_expired" if exc.gone else
+                                "upstream_download_refused" if exc.permanent else "upstream_download_failed")
                         await self._fail(video, code, f"The finished video could not be fetched: {exc.message}.")
                         return
                     log.info("downloading %s failed (%s); retrying", video.id, exc.message)

@@ -135,18 +135,45 @@ def test_vendor_url_expiry_after_completion_changes_nothing(client, vendors):
         fakes["kling"].file_gone = False
 
 
-def test_restart_mid_task_resumes_without_resubmitting(vendors):
+MODELS = {"kling": ("kling-v2-6", "5"), "jimeng": ("jimeng-3.0", "5"), "vidu": ("vidu-q2", "4")}
+
+
+@pytest.mark.parametrize("vendor", ["kling", "jimeng", "vidu"])
+def test_restart_mid_task_resumes_without_resubmitting(vendors, vendor):
     server, fakes, _ = vendors
-    kling = fakes["kling"]
-    kling.polls_until_done = 10**9
+    fake = fakes[vendor]
+    usual = fake.polls_until_done
+    fake.polls_until_done = 10**9  # keeps the task running until the restart
+    model, seconds = MODELS[vendor]
+    prompt = f"survive a crash at {vendor}"
     with openai.OpenAI(base_url=server.base_url, api_key=BOOTSTRAP, max_retries=0) as client:
-        video = client.videos.create(prompt="survive", model="kling-v2-6", seconds="5", size="1280x720")
+        video = client.videos.create(prompt=prompt, model=model, seconds=seconds, size="1280x720")
         deadline = time.monotonic() + 20
-        while not any(t.body.get("external_task_id") == video.id and t.polls for t in kling.tasks.values()):
+        while not any(s.get("prompt") == prompt for s in fake.submits):
             assert time.monotonic() < deadline
             time.sleep(0.05)
+        time.sleep(0.3)  # a few polls in flight
         server.kill()
-        kling.polls_until_done = 0
+        fake.polls_until_done = 0
         server.start()
         assert client.videos.poll(video.id, poll_interval_ms=100).status == "completed"
-    assert sum(1 for s in kling.submits if s["external_task_id"] == video.id) == 1
+    fake.polls_until_done = usual
+    assert sum(1 for s in fake.submits if s.get("prompt") == prompt) == 1
+
+
+def test_jimeng_moderation_after_generation_fails_with_the_vendor_reason(client, vendors):
+    _, fakes, _ = vendors
+    jimeng = fakes["jimeng"]
+    jimeng.polls_until_done = 10**9
+    try:
+        video = client.videos.create(prompt="moderated", model="jimeng-3.0", seconds="5", size="1280x720")
+        deadline = time.monotonic() + 20
+        while not any(s["prompt"] == "moderated" for s in jimeng.submits):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        jimeng.inject = [50516]  # "Post Video Risk Not Pass" on the next poll
+        failed = client.videos.poll(video.id, poll_interval_ms=100)
+        assert (failed.status, failed.error.code) == ("failed", "content_policy_violation")
+        assert "50516" in failed.error.message
+    finally:
+        jimeng.polls_until_done = 2

@@ -53,8 +53,9 @@ class FakeJimeng:
             return self._business(50400, "bad version", status=400)
         if self.inject:
             code = self.inject.pop(0)
-            return self._business(code, "Request Has Reached API Limit" if code == 50429 else "error",
-                                  status=429 if code in (50429, 50430) else 500)
+            messages = {50429: "Request Has Reached API Limit", 50516: "Post Video Risk Not Pass"}
+            status = 429 if code in (50429, 50430) else 400 if code // 100 == 505 else 500
+            return self._business(code, messages.get(code, "error"), status=status)
         payload = await request.json()
         if query.get("Action") == "CVSync2AsyncSubmitTask":
             return self.submit(payload)

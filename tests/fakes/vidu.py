@@ -17,6 +17,7 @@ class FakeVidu:
     tasks: dict[str, dict] = field(default_factory=dict)
     submits: list[dict] = field(default_factory=list)
     fail_next_with: str | None = None
+    polls_until_done: int = 3
     _ids = itertools.count(1)
 
     def app(self) -> web.Application:
@@ -70,9 +71,9 @@ class FakeVidu:
         if task is None:
             return self._error(404, "TaskNotFound")
         task["polls"] += 1
-        states = ["queueing", "processing"]
-        if task["polls"] <= len(states):
-            return web.json_response({"id": task_id, "state": states[task["polls"] - 1], "err_code": "", "creations": []})
+        if task["polls"] < self.polls_until_done:
+            state = "queueing" if task["polls"] == 1 else "processing"
+            return web.json_response({"id": task_id, "state": state, "err_code": "", "creations": []})
         if task["fail"]:
             return web.json_response({"id": task_id, "state": "failed", "err_code": task["fail"], "creations": []})
         url = f"http://{request.host}/files/{task_id}.mp4"

@@ -178,8 +178,13 @@ def _models_from_toml(entries: Any, source: str) -> list[ModelSpec] | None:
             upstream = entry.pop("upstream_model", None)
             routes = entry.get("routes")
             if routes is not None:
-                entry["routes"] = tuple(Route(provider=str(r["provider"]), model=str(r.get("model", entry["name"])))
-                                        for r in routes)
+                unknown_route_keys = {k for r in routes for k in r} - {"provider", "model", "priority", "weight"}
+                if unknown_route_keys:
+                    raise ValueError(f"routes: unknown key(s) {', '.join(sorted(unknown_route_keys))}")
+                entry["routes"] = tuple(
+                    Route(provider=str(r["provider"]), model=str(r.get("model", entry["name"])),
+                          priority=int(r.get("priority", i)), weight=float(r.get("weight", 1.0)))
+                    for i, r in enumerate(routes))
             elif upstream is not None:
                 entry["routes"] = (Route(provider=entry["provider"], model=str(upstream)),)
             for key in ("sizes", "seconds"):

@@ -91,3 +91,20 @@ def test_model_spec_rejects_inconsistent_config():
         ModelSpec(name="m", provider="local", sizes=("64x64",), seconds=("1",), default_size="32x32", default_seconds="1")
     with pytest.raises(ValueError, match="even"):
         ModelSpec(name="m", provider="local", sizes=("63x64",), seconds=("1",), default_size="63x64", default_seconds="1")
+
+
+def test_route_order_priority_then_weight():
+    import random
+    from collections import Counter
+
+    from vidgate.domain.catalog import Route
+
+    spec = ModelSpec(name="m", provider="a", sizes=("64x64",), seconds=("1",), default_size="64x64", default_seconds="1",
+                     routes=(Route("a", "m", 0, 3.0), Route("b", "m", 0, 1.0), Route("backup", "m", 1)))
+    rng = random.Random(7)
+    orders = [spec.route_order(rng) for _ in range(4000)]
+    assert all(order[-1].provider == "backup" for order in orders)  # lower priority always last
+    first = Counter(order[0].provider for order in orders)
+    assert 0.70 < first["a"] / 4000 < 0.80  # weight 3 : 1
+    with pytest.raises(ValueError, match="weight"):
+        Route("a", "m", weight=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -12,10 +13,17 @@ DEFAULT_MODEL = "sora-2"
 
 @dataclass(frozen=True)
 class Route:
-    """One way to serve a model: a configured provider and the model name it knows."""
+    """One way to serve a model: a configured provider and the model name it knows. Lower `priority`
+    is tried first; routes of equal priority share the load in proportion to `weight`."""
 
     provider: str
     model: str
+    priority: int = 0
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.weight <= 0:
+            raise ValueError(f"route to {self.provider!r}: weight must be greater than 0")
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,11 @@ class ModelSpec:
             raise ValueError(f"model {self.name!r}: default_size {self.default_size!r} is not in sizes")
         if self.default_seconds not in self.seconds:
             raise ValueError(f"model {self.name!r}: default_seconds {self.default_seconds!r} is not in seconds")
+
+    def route_order(self, rng: random.Random) -> list[Route]:
+        """The order to try routes in for one video: by priority, weighted-random within a priority."""
+        # Efraimidis-Spirakis: sorting by u ** (1 / weight) is a weighted shuffle.
+        return sorted(self.routes, key=lambda r: (r.priority, -(rng.random() ** (1 / r.weight))))
 
     def resolve_size(self, size: str | None) -> str:
         if size is None:

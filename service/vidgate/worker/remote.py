@@ -63,6 +63,7 @@ class RemoteRunner:
         self._limiters = {n: AsyncLimiter(a.config.requests_per_second, 1) for n, a in adapters.items()}
         self._slots = {n: asyncio.Semaphore(a.config.max_concurrent_tasks) for n, a in adapters.items()}
         self.stats = PollStats()
+        self._rng = random.Random()
 
     def adapter(self, provider: str) -> RemoteAdapter | None:
         return self._adapters.get(provider)
@@ -76,7 +77,7 @@ class RemoteRunner:
                            image_media_type=_media_type(image), metadata=video.metadata, remix_of=remix_of)
 
     async def run(self, video: Video) -> None:
-        routes = self._catalog.get(video.model).routes
+        routes = self._catalog.get(video.model).route_order(self._rng)
         if video.submit_state != "none" and video.provider not in self._adapters:
             # Sent (or maybe sent) to a provider that is no longer configured: sending it elsewhere
             # could make it twice, so it ends here with the reason.

@@ -112,13 +112,19 @@ class App:
             max_upload_bytes=settings.max_upload_bytes,
         )
         authenticator = Authenticator(store, bootstrap_key=settings.bootstrap_key)
-        server, port, health_servicer = build_server(
-            servicer,
-            authenticator.authenticate,
-            address=f"{settings.host}:{settings.grpc_port}",
-            # Typed gRPC creates carry the image in one message: allow the upload cap plus the other fields.
-            max_message_bytes=settings.max_upload_bytes + 1024 * 1024,
-        )
+        try:
+            server, port, health_servicer = build_server(
+                servicer,
+                authenticator.authenticate,
+                address=f"{settings.host}:{settings.grpc_port}",
+                # Typed gRPC creates carry the image in one message: allow the upload cap plus the other fields.
+                max_message_bytes=settings.max_upload_bytes + 1024 * 1024,
+            )
+        except RuntimeError:  # the port is taken: release what was opened before saying so
+            await session.close()
+            await downloads.close()
+            await store.close()
+            raise
         reaper = ExpiryReaper(store, content)
         return cls(settings, store, dispatcher, providers, session, downloads, server, port, health_servicer, reaper)
 

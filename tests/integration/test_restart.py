@@ -22,12 +22,15 @@ async def test_restart_resumes_interrupted_and_queued_work(tmp_path, tiny_config
     first = await start(settings)
     slow = await create(first, prompt="interrupted", model="sora-2", seconds="8")
     waiting = await create(first, prompt="still queued", model="vidgate-tiny")
-    await wait_in_progress(first, slow.id)
+    before = await wait_in_progress(first, slow.id)
     await stop(first)  # cancels the render; the records stay active
 
     second = await start(settings)
     try:
-        assert (await wait_terminal(second, slow.id)).status == "completed"
+        seen = [(v.status, v.progress) async for v in second.stub.WatchVideo(
+            videos_pb2.WatchVideoRequest(video_id=slow.id), metadata=AUTH)]
+        assert seen[-1] == ("completed", 100)
+        assert all(status != "queued" and progress >= before.progress for status, progress in seen)  # never backwards
         assert (await wait_terminal(second, waiting.id)).status == "completed"
     finally:
         await stop(second)

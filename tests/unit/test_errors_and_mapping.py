@@ -86,5 +86,5 @@ def test_compare_and_set_sources_follow_the_state_machine():
 
     assert set(sources_of(VideoStatus.COMPLETED)) == {VideoStatus.IN_PROGRESS}
     assert set(sources_of(VideoStatus.FAILED)) == {VideoStatus.QUEUED, VideoStatus.IN_PROGRESS}
-    assert set(sources_of(VideoStatus.QUEUED)) == {VideoStatus.IN_PROGRESS}  # only a resumed job is re-queued
+    assert set(sources_of(VideoStatus.QUEUED)) == set()  # nothing ever returns to queued
     assert set(sources_of(VideoStatus.IN_PROGRESS)) == {VideoStatus.QUEUED, VideoStatus.IN_PROGRESS}

@@ -24,11 +24,10 @@ class VideoStatus(enum.StrEnum):
         return self in (VideoStatus.COMPLETED, VideoStatus.FAILED)
 
 
-# Forward moves only: a terminal video never changes again, and nothing returns to `queued`
-# except a resumed job after a restart (in_progress -> queued).
+# Forward moves only: nothing returns to `queued`, and a terminal video never changes again.
 _ALLOWED: dict[VideoStatus, frozenset[VideoStatus]] = {
     VideoStatus.QUEUED: frozenset({VideoStatus.IN_PROGRESS, VideoStatus.FAILED}),
-    VideoStatus.IN_PROGRESS: frozenset({VideoStatus.IN_PROGRESS, VideoStatus.QUEUED, VideoStatus.COMPLETED, VideoStatus.FAILED}),
+    VideoStatus.IN_PROGRESS: frozenset({VideoStatus.IN_PROGRESS, VideoStatus.COMPLETED, VideoStatus.FAILED}),
     VideoStatus.COMPLETED: frozenset(),
     VideoStatus.FAILED: frozenset(),
 }

@@ -6,13 +6,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
 
 from vidgate.domain.catalog import Catalog
 from vidgate.domain.errors import InvalidRequest
 from vidgate.domain.requests import VideoSpec
-from vidgate.domain.video import Variant, Video, VideoStatus, asset_key, sources_of
+from vidgate.domain.video import Variant, Video, asset_key, sources_of
 from vidgate.ports import ContentStore, ProviderError, RenderJob, VideoProvider, VideoStore
 from vidgate.providers.base import UpstreamJob
 from vidgate.worker.events import VideoEvents
@@ -57,20 +56,22 @@ class Dispatcher:
         return spec.provider
 
     def check(self, spec: VideoSpec) -> None:
-        """What the first route can do, checked before the video is accepted (a 400, never a substitution)."""
-        route = spec.model.routes[0]
-        adapter = self._remote.adapter(route.provider) if self._remote else None
-        if adapter is None:
-            if spec.metadata:
-                raise InvalidRequest("The local renderer takes no 'metadata' options.", param="metadata")
-            return
+        """What every route can do, checked before the video is accepted (a 400, never a substitution):
+        whichever route ends up serving the video must honour it exactly."""
         width, height = (int(v) for v in spec.size.split("x"))
-        adapter.check(UpstreamJob(video_id="", upstream_model=route.model, prompt=spec.prompt, width=width,
-                                  height=height, seconds=int(spec.seconds), image=spec.image.data if spec.image else None,
-                                  metadata=spec.metadata))
+        for route in spec.model.routes:
+            adapter = self._remote.adapter(route.provider) if self._remote else None
+            if adapter is None:
+                if spec.metadata:
+                    raise InvalidRequest("The local renderer takes no 'metadata' options.", param="metadata")
+                continue
+            adapter.check(UpstreamJob(video_id="", upstream_model=route.model, prompt=spec.prompt, width=width,
+                                      height=height, seconds=int(spec.seconds),
+                                      image=spec.image.data if spec.image else None, metadata=spec.metadata))
 
     async def resume(self) -> int:
-        """Re-queues what a previous run left queued or in progress; fails what can no longer run."""
+        """Restarts what a previous run left queued or in progress; fails what can no longer run. An
+        in-progress video stays in progress (its progress only grows again once the new run passes it)."""
         resumed = 0
         for video in await self._store.list_active():
             try:
@@ -78,11 +79,6 @@ class Dispatcher:
             except InvalidRequest:
                 await self._fail(video, "model_unavailable", f"Model {video.model!r} is no longer served here.")
                 continue
-            if video.status is VideoStatus.IN_PROGRESS:
-                requeued = replace(video, status=VideoStatus.QUEUED, progress=0)
-                if not await self._save(requeued):
-                    continue
-                video = requeued
             self.submit(video)
             resumed += 1
         return resumed
@@ -129,7 +125,7 @@ class Dispatcher:
             await self._generate(video, self._providers[provider_name])
 
     async def _generate(self, video: Video, provider: VideoProvider) -> None:
-        video = video.with_progress(0)
+        video = video.with_progress(video.progress)  # in progress now; a resumed video keeps its progress
         if not await self._save(video):
             return
         image = None

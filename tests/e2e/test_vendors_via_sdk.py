@@ -171,7 +171,7 @@ def test_jimeng_moderation_after_generation_fails_with_the_vendor_reason(client,
         while not any(s["prompt"] == "moderated" for s in jimeng.submits):
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        jimeng.inject = [50516]  # "Post Video Risk Not Pass" on the next poll
+        jimeng.codes = [50516]  # "Post Video Risk Not Pass" on the next poll
         failed = client.videos.poll(video.id, poll_interval_ms=100)
         assert (failed.status, failed.error.code) == ("failed", "content_policy_violation")
         assert "50516" in failed.error.message

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from tests.fakes.faults import Faults
 from vidgate.providers.volcengine_sign import sign
 
 ACCESS_KEY = "AKLTfakejimeng0123456789"
@@ -21,11 +22,11 @@ ASPECTS = {"16:9", "4:3", "1:1", "3:4", "9:16", "21:9"}
 
 
 @dataclass
-class FakeJimeng:
-    video: bytes
+class FakeJimeng(Faults):
+    video: bytes = b""
     tasks: dict[str, dict] = field(default_factory=dict)
     submits: list[dict] = field(default_factory=list)
-    inject: list[int] = field(default_factory=list)  # business codes to answer the next calls with
+    codes: list[int] = field(default_factory=list)  # business codes to answer the next calls with
     polls_until_done: int = 2
     _ids = itertools.count(7392616336519610409)
 
@@ -51,8 +52,11 @@ class FakeJimeng:
                                      status=401)
         if query.get("Version") != "2022-08-31":
             return self._business(50400, "bad version", status=400)
-        if self.inject:
-            code = self.inject.pop(0)
+        if (injected := await self.next_fault(
+                lambda status, kind: self._business(50429 if kind == "rate" else 50500, "injected", status=status))):
+            return injected
+        if self.codes:
+            code = self.codes.pop(0)
             messages = {50429: "Request Has Reached API Limit", 50516: "Post Video Risk Not Pass"}
             status = 429 if code in (50429, 50430) else 400 if code // 100 == 505 else 500
             return self._business(code, messages.get(code, "error"), status=status)
@@ -98,4 +102,4 @@ class FakeJimeng:
         return self._business(10000, "Success", {"status": "done", "video_url": url})
 
     async def file(self, request: web.Request) -> web.Response:
-        return web.Response(body=self.video, content_type="video/mp4")
+        return self.file_response(self.video)

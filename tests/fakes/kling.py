@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import jwt
 from aiohttp import web
 
+from tests.fakes.faults import Faults
+
 ACCESS_KEY = "AK-fake-kling-0123456789"
 SECRET_KEY = "SK-fake-kling-0123456789abcdef0123456789"
 MODELS = {"kling-v1", "kling-v1-6", "kling-v2-master", "kling-v2-1-master", "kling-v2-5-turbo", "kling-v2-6", "kling-v3"}
@@ -32,15 +34,12 @@ class Task:
 
 
 @dataclass
-class FakeKling:
-    video: bytes
+class FakeKling(Faults):
+    video: bytes = b""
     tasks: dict[str, Task] = field(default_factory=dict)
     submits: list[dict] = field(default_factory=list)
-    # Queued answers for the next submit/poll calls: "429", "500", "hang", "garbage".
-    inject: list[str] = field(default_factory=list)
     fail_next_with: str | None = None
     polls_until_done: int = 2
-    file_gone: bool = False
     _ids = itertools.count(866889456698785798)
 
     def app(self) -> web.Application:
@@ -70,26 +69,15 @@ class FakeKling:
             return self._error(401, 1000, "authentication failed")
         return None
 
-    async def _injected(self) -> web.Response | None:
-        if not self.inject:
-            return None
-        what = self.inject.pop(0)
-        if what == "429":
-            return self._error(429, 1302, "rate limit exceeded")
-        if what == "500":
-            return self._error(500, 5000, "internal error")
-        if what == "hang":
-            await asyncio.sleep(2)  # longer than the client timeout the tests configure
-        if what == "lost":
-            return None  # handled by the caller: the task is created, the answer never arrives
-        return web.Response(text="<html>bad gateway</html>", status=200, content_type="text/html")
+    def _fault_response(self, status: int, kind: str) -> web.Response:
+        return self._error(status, 1302 if kind == "rate" else 5000, "rate limit exceeded" if kind == "rate" else "internal error")
 
     async def submit(self, request: web.Request) -> web.Response:
         if (denied := self._auth(request)) is not None:
             return denied
-        lose_answer = bool(self.inject) and self.inject[0] == "lost"
-        if (injected := await self._injected()) is not None:
+        if (injected := await self.next_fault(self._fault_response)) is not None:
             return injected
+        lose_answer = self.take_lost()
         family = request.match_info["family"]
         if family not in ("text2video", "image2video"):
             return self._error(404, 1202, "no such endpoint")
@@ -143,7 +131,7 @@ class FakeKling:
     async def query(self, request: web.Request) -> web.Response:
         if (denied := self._auth(request)) is not None:
             return denied
-        if (injected := await self._injected()) is not None:
+        if (injected := await self.next_fault(self._fault_response)) is not None:
             return injected
         wanted = request.match_info["task_id"]
         task = self.tasks.get(wanted) or next(  # Kling also finds tasks by the caller's external_task_id
@@ -163,6 +151,4 @@ class FakeKling:
         return web.json_response({"code": 0, "message": "SUCCEED", "request_id": "req-fake", "data": data})
 
     async def file(self, request: web.Request) -> web.Response:
-        if self.file_gone:
-            return web.Response(status=403, text="AccessDenied: Request has expired")
-        return web.Response(body=self.video, content_type="video/mp4")
+        return self.file_response(self.video)

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from tests.fakes.faults import Faults
+
 API_KEY = "vda_fake_0123456789"
 
 
 @dataclass
-class FakeVidu:
-    video: bytes
+class FakeVidu(Faults):
+    video: bytes = b""
     tasks: dict[str, dict] = field(default_factory=dict)
     submits: list[dict] = field(default_factory=list)
     fail_next_with: str | None = None
@@ -34,6 +36,8 @@ class FakeVidu:
     async def submit(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Token {API_KEY}":
             return self._error(401, "Unauthorized")
+        if (injected := await self.next_fault(self._fault)) is not None:
+            return injected
         body = await request.json()
         endpoint, model = request.match_info["endpoint"], body.get("model")
         resolutions = {"viduq2": ["540p", "720p", "1080p"], "viduq1": ["1080p"], "vidu2.0": ["360p", "720p", "1080p"]}
@@ -66,6 +70,8 @@ class FakeVidu:
     async def query(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Token {API_KEY}":
             return self._error(401, "Unauthorized")
+        if (injected := await self.next_fault(self._fault)) is not None:
+            return injected
         task_id = request.match_info["task_id"]
         task = self.tasks.get(task_id)
         if task is None:
@@ -80,5 +86,8 @@ class FakeVidu:
         return web.json_response({"id": task_id, "state": "success", "err_code": "", "credits": 20,
                                   "creations": [{"id": "cr_1", "url": url, "cover_url": url + ".jpg"}]})
 
+    def _fault(self, status: int, kind: str) -> web.Response:
+        return self._error(status, "TooManyRequests" if kind == "rate" else "SystemThrottling")
+
     async def file(self, request: web.Request) -> web.Response:
-        return web.Response(body=self.video, content_type="video/mp4")
+        return self.file_response(self.video)

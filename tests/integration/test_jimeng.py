@@ -69,7 +69,7 @@ async def test_text_and_image_to_video_with_signed_requests(tmp_path, jimeng):
 
 
 async def test_qps_limit_is_retried_and_generating_is_not_failure(tmp_path, jimeng):
-    jimeng.inject = [50429, 50430]
+    jimeng.codes = [50429, 50430]
     jimeng.polls_until_done = 4
     server = await running_with(tmp_path, jimeng)
     try:

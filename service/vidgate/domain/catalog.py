@@ -116,9 +116,6 @@ class Catalog:
             raise ValueError(f"default model {default_model!r} is not in the catalog")
         self.default_model = default_model
 
-    def __iter__(self):
-        return iter(self._models.values())
-
     def get(self, name: str | None) -> ModelSpec:
         if name is None:
             return self._models[self.default_model]

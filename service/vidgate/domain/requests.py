@@ -126,6 +126,15 @@ def decode_data_url(url: str) -> bytes:
         ) from None
 
 
+def image_media_type(data: bytes) -> str | None:
+    """JPEG/PNG/WebP media type from the image header, None for anything else."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            return IMAGE_FORMATS.get(img.format or "")
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        return None
+
+
 def inspect_image(data: bytes, size: str) -> ReferenceImage:
     """Reads only the image header: type and dimensions are checked before pixels are decoded."""
     try:

@@ -19,7 +19,8 @@ from pathlib import Path
 import aiohttp
 from aiolimiter import AsyncLimiter
 
-from vidgate.domain.catalog import Catalog
+from vidgate.domain.catalog import Catalog, Route
+from vidgate.domain.requests import image_media_type
 from vidgate.domain.video import Variant, Video, VideoStatus, asset_key
 from vidgate.ports import ChangeFeed, ContentStore, VideoStore
 from vidgate.providers.base import RemoteAdapter, Submitted, UpstreamError, UpstreamJob, UpstreamStatus
@@ -68,13 +69,21 @@ class RemoteRunner:
     def adapter(self, provider: str) -> RemoteAdapter | None:
         return self._adapters.get(provider)
 
-    async def job_for(self, video: Video, upstream_model: str, provider: str) -> UpstreamJob:
+    async def _jobs(self, video: Video) -> Callable[[Route], UpstreamJob] | None:
+        """Reads the image and the remix source once; returns the job for any route (None: image gone)."""
         image = await self._content.get_bytes(video.input_reference_key) if video.input_reference_key else None
+        if video.input_reference_key and image is None:
+            return None
         source = await self._store.get(video.remixed_from_video_id) if video.remixed_from_video_id else None
-        remix_of = source.upstream_task_id if source is not None and source.provider == provider else None
-        return UpstreamJob(video_id=video.id, upstream_model=upstream_model, prompt=video.prompt, width=video.width,
+        base = UpstreamJob(video_id=video.id, upstream_model="", prompt=video.prompt, width=video.width,
                            height=video.height, seconds=int(video.seconds), image=image,
-                           image_media_type=_media_type(image), metadata=video.metadata, remix_of=remix_of)
+                           image_media_type=image_media_type(image) if image else None, metadata=video.metadata)
+
+        def for_route(route: Route) -> UpstreamJob:
+            remix_of = source.upstream_task_id if source is not None and source.provider == route.provider else None
+            return replace(base, upstream_model=route.model, remix_of=remix_of)
+
+        return for_route
 
     async def run(self, video: Video) -> None:
         routes = self._catalog.get(video.model).route_order(self._rng)
@@ -89,21 +98,21 @@ class RemoteRunner:
             async with self._slots[video.provider]:
                 await self._follow(video, self._adapters[video.provider], submitted)
             return
+        jobs = await self._jobs(video)
+        if jobs is None:
+            await self._fail(video, "input_reference_missing", "The stored input_reference image is gone.")
+            return
         if video.submit_state == "submitting":
             # A previous run stopped mid-submit: the provider may have the task. Never send it again.
-            adapter = self._adapters[video.provider]
             route = next((r for r in routes if r.provider == video.provider), routes[0])
             async with self._slots[video.provider]:
-                await self._recover(video, adapter, await self.job_for(video, route.model, video.provider),
+                await self._recover(video, self._adapters[video.provider], jobs(route),
                                     "vidgate stopped while submitting this video")
-            return
-        if video.input_reference_key and await self._content.get_bytes(video.input_reference_key) is None:
-            await self._fail(video, "input_reference_missing", "The stored input_reference image is gone.")
             return
         last_error: UpstreamError | None = None
         for route in routes:
             adapter = self._adapters[route.provider]
-            job = await self.job_for(video, route.model, route.provider)
+            job = jobs(route)
             async with self._slots[route.provider]:  # held from submit until the task ends
                 outcome = await self._submit(video, adapter, job)
                 if isinstance(outcome, tuple):
@@ -276,13 +285,3 @@ class RemoteRunner:
 
 def _jitter(seconds: float) -> float:
     return seconds * random.uniform(0.8, 1.2)
-
-
-def _media_type(image: bytes | None) -> str | None:
-    if image is None:
-        return None
-    if image.startswith(b"\x89PNG"):
-        return "image/png"
-    if image[:3] == b"\xff\xd8\xff":
-        return "image/jpeg"
-    return "image/webp" if image[8:12] == b"WEBP" else None

@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 from PIL import Image
 
-from vidgate.providers.local.render import SPRITE_TILE_WIDTH, SPRITE_TILES, THUMBNAIL_MAX_WIDTH, _scaled, _spritesheet
+from vidgate.providers.local import previews
 
 
 class NotAVideo(Exception):
@@ -27,23 +27,19 @@ def derive(video: Path, out_dir: Path) -> tuple[Path, Path]:
                 raise NotAVideo("the file has no video stream")
             stream = container.streams.video[0]
             total = stream.frames or int((stream.duration or 0) * stream.time_base * (stream.average_rate or 24)) or 1
-            picks = {round(i * (total - 1) / (SPRITE_TILES - 1)) for i in range(SPRITE_TILES)}
+            picks = previews.sprite_indexes(total)
             for index, frame in enumerate(container.decode(stream)):
                 if index in picks or index == total // 2:
                     image = frame.to_image()
                     if index in picks:
-                        tiles.append(_scaled(image, SPRITE_TILE_WIDTH))
+                        tiles.append(previews.tile(image))
                     if index == total // 2:
-                        thumbnail = _scaled(image, min(THUMBNAIL_MAX_WIDTH, image.width))
+                        thumbnail = previews.thumbnail(image)
                 last = frame.to_image() if index == 0 or index == total - 1 else last
     except av.FFmpegError as exc:
         raise NotAVideo(f"the file cannot be decoded: {exc}") from None
     if last is None:
         raise NotAVideo("the file has no frames")
-    while len(tiles) < SPRITE_TILES:  # the container over-stated its frame count
-        tiles.append(_scaled(last, SPRITE_TILE_WIDTH))
-    thumbnail = thumbnail or _scaled(last, min(THUMBNAIL_MAX_WIDTH, last.width))
-    thumbnail_path, spritesheet_path = out_dir / "thumbnail.webp", out_dir / "spritesheet.jpg"
-    thumbnail.save(thumbnail_path, "WEBP", quality=80, method=4)
-    _spritesheet(tiles).save(spritesheet_path, "JPEG", quality=85)
-    return thumbnail_path, spritesheet_path
+    while len(tiles) < previews.SPRITE_TILES:  # the container over-stated its frame count
+        tiles.append(previews.tile(last))
+    return previews.save(thumbnail or previews.thumbnail(last), tiles, out_dir)

@@ -22,11 +22,9 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from vidgate.providers.local import previews
+
 FPS = 24
-SPRITE_COLUMNS = 5
-SPRITE_TILES = 10
-SPRITE_TILE_WIDTH = 256
-THUMBNAIL_MAX_WIDTH = 640
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,6 @@ class RenderOutput:
     video: Path
     thumbnail: Path
     spritesheet: Path
-    frames: int
 
 
 def render(
@@ -50,7 +47,7 @@ def render(
     total = seconds * FPS
     seed = _seed(prompt, width, height, seconds, image)
     scene = _Scene(prompt, width, height, total, seed, image)
-    sprite_at = {round(i * (total - 1) / (SPRITE_TILES - 1)) for i in range(SPRITE_TILES)}
+    sprite_at = previews.sprite_indexes(total)
     sprite_tiles: list[Image.Image] = []
     thumbnail: Image.Image | None = None
 
@@ -64,9 +61,9 @@ def render(
         for index in range(total):
             frame = scene.frame(index)
             if index in sprite_at:
-                sprite_tiles.append(_scaled(frame, SPRITE_TILE_WIDTH))
+                sprite_tiles.append(previews.tile(frame))
             if index == total // 2:
-                thumbnail = _scaled(frame, min(THUMBNAIL_MAX_WIDTH, width))
+                thumbnail = previews.thumbnail(frame)
             video_frame = _yuv420_frame(frame)
             video_frame.pts = index  # explicit timestamps: the encoder must not guess them
             video_frame.time_base = stream.codec_context.time_base
@@ -77,11 +74,8 @@ def render(
             container.mux(packet)
 
     assert thumbnail is not None
-    thumbnail_path = out_dir / "thumbnail.webp"
-    thumbnail.save(thumbnail_path, "WEBP", quality=80, method=4)
-    spritesheet_path = out_dir / "spritesheet.jpg"
-    _spritesheet(sprite_tiles).save(spritesheet_path, "JPEG", quality=85)
-    return RenderOutput(video=video_path, thumbnail=thumbnail_path, spritesheet=spritesheet_path, frames=total)
+    thumbnail_path, spritesheet_path = previews.save(thumbnail, sprite_tiles, out_dir)
+    return RenderOutput(video=video_path, thumbnail=thumbnail_path, spritesheet=spritesheet_path)
 
 
 def _yuv420_frame(img: Image.Image) -> av.VideoFrame:
@@ -110,20 +104,6 @@ def _seed(prompt: str, width: int, height: int, seconds: int, image: bytes | Non
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return int.from_bytes(digest.digest()[:8], "big")
-
-
-def _scaled(frame: Image.Image, target_width: int) -> Image.Image:
-    target_height = max(2, round(frame.height * target_width / frame.width))
-    return frame.resize((target_width, target_height), Image.Resampling.BILINEAR)
-
-
-def _spritesheet(tiles: list[Image.Image]) -> Image.Image:
-    tile_w, tile_h = tiles[0].size
-    rows = math.ceil(len(tiles) / SPRITE_COLUMNS)
-    sheet = Image.new("RGB", (tile_w * SPRITE_COLUMNS, tile_h * rows))
-    for i, tile in enumerate(tiles):
-        sheet.paste(tile, ((i % SPRITE_COLUMNS) * tile_w, (i // SPRITE_COLUMNS) * tile_h))
-    return sheet
 
 
 class _Scene:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-from fractions import Fraction
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +17,7 @@ from vidgate.domain.errors import InvalidRequest
 from vidgate.domain.video import VideoStatus
 from vidgate.providers.base import HttpRequest, ProviderConfig, Submitted, UpstreamError, UpstreamJob, UpstreamStatus
 from vidgate.providers.errors import by_http_status, load_json
+from vidgate.providers.shapes import ASPECTS, aspect_ratio
 from vidgate.providers.volcengine_sign import sign
 
 VERSION = "2022-08-31"
@@ -28,21 +28,11 @@ FAMILIES = {
     "jimeng-v30-pro": ("jimeng_ti2v_v30_pro", "jimeng_ti2v_v30_pro"),
 }
 FRAMES = {5: 121, 10: 241}
-ASPECTS = {"16:9": Fraction(16, 9), "4:3": Fraction(4, 3), "1:1": Fraction(1), "3:4": Fraction(3, 4),
-           "9:16": Fraction(9, 16), "21:9": Fraction(21, 9)}
 MAX_IMAGE_BYTES = int(4.7 * 1024 * 1024)
 METADATA_ALLOWED = {"seed"}
 STATUS = {"in_queue": VideoStatus.QUEUED, "generating": VideoStatus.IN_PROGRESS, "processing": VideoStatus.IN_PROGRESS}
 RETRYABLE = {50429, 50430, 50500, 50501}
 POLICY = {50411, 50412, 50413, 50511, 50512, 50516, 50517, 50518, 50519}
-
-
-def aspect_ratio(width: int, height: int) -> str | None:
-    ratio = Fraction(width, height)
-    for name, value in ASPECTS.items():
-        if abs(float(ratio) / float(value) - 1) < 0.02:  # 1920x1088 is "16:9" to Jimeng
-            return name
-    return None
 
 
 class JimengAdapter:

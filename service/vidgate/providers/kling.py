@@ -51,6 +51,11 @@ def allowed_durations(model: str) -> tuple[int, ...]:
     return tuple(range(3, 16)) if model.startswith("kling-v3") else (5, 10)
 
 
+def family(job: UpstreamJob) -> str:
+    """Kling's endpoint family; polls must use the one the task was submitted to."""
+    return "text2video" if job.image is None else "image2video"
+
+
 def make_token(access_key: str, secret_key: str, now: float) -> str:
     issued = int(now)
     claims = {"iss": access_key, "exp": issued + JWT_LIFETIME, "nbf": issued - JWT_LEEWAY}
@@ -97,13 +102,11 @@ class KlingAdapter:
             "external_task_id": job.video_id,
         }
         if job.image is None:
-            family = "text2video"
             body["aspect_ratio"] = aspect
         else:
-            family = "image2video"
             body["image"] = base64.b64encode(job.image).decode()
         body.update(job.metadata)  # allow-listed in check(): cannot touch model, ids or callbacks
-        return HttpRequest("POST", f"{self.config.base_url}/v1/videos/{family}", self._headers(now),
+        return HttpRequest("POST", f"{self.config.base_url}/v1/videos/{family(job)}", self._headers(now),
                            json.dumps(body).encode())
 
     def parse_submit(self, job: UpstreamJob, status: int, body: bytes) -> Submitted:
@@ -112,11 +115,11 @@ class KlingAdapter:
         if not task_id:
             raise UpstreamError("upstream_bad_response", "Kling accepted the task but returned no task_id.", retryable=False,
                                 ambiguous=True)
-        return Submitted(task_id=str(task_id), state={"family": "text2video" if job.image is None else "image2video"})
+        return Submitted(task_id=str(task_id), state={"family": family(job)})
 
     def poll_request(self, submitted: Submitted, now: float) -> HttpRequest:
-        family = submitted.state.get("family", "text2video")
-        return HttpRequest("GET", f"{self.config.base_url}/v1/videos/{family}/{submitted.task_id}", self._headers(now))
+        endpoint = submitted.state.get("family", "text2video")
+        return HttpRequest("GET", f"{self.config.base_url}/v1/videos/{endpoint}/{submitted.task_id}", self._headers(now))
 
     def parse_poll(self, status: int, body: bytes) -> UpstreamStatus:
         data = self._data(status, body)
@@ -138,7 +141,7 @@ class KlingAdapter:
 
     def lookup_handle(self, job: UpstreamJob) -> Submitted | None:
         # Kling answers queries by the external_task_id we sent (our video id).
-        return Submitted(task_id=job.video_id, state={"family": "text2video" if job.image is None else "image2video"})
+        return Submitted(task_id=job.video_id, state={"family": family(job)})
 
     def download_headers(self, now: float) -> dict[str, str]:
         return {}

@@ -93,7 +93,5 @@ class OpenAIFormatAdapter:
             return payload
         error = payload.get("error") if isinstance(payload, dict) else None
         message = (error or {}).get("message") if isinstance(error, dict) else None
-        failure = by_http_status(status if status >= 400 else 502, str(message or f"HTTP {status}"), "The upstream")
-        if isinstance(error, dict) and error.get("code") and not failure.retryable and failure.code == "upstream_rejected":
-            failure.code = str(error["code"])
-        raise failure
+        code = str(error["code"]) if isinstance(error, dict) and error.get("code") else None
+        raise by_http_status(status if status >= 400 else 502, str(message or f"HTTP {status}"), "The upstream", code)

@@ -15,7 +15,7 @@ from vidgate.domain.errors import InvalidRequest
 from vidgate.domain.video import VideoStatus
 from vidgate.providers.base import HttpRequest, ProviderConfig, Submitted, UpstreamError, UpstreamJob, UpstreamStatus
 from vidgate.providers.errors import by_http_status, load_json
-from vidgate.providers.jimeng import aspect_ratio
+from vidgate.providers.shapes import aspect_ratio
 
 
 def capabilities(model: str, image: bool, end_frame: bool = False) -> tuple[tuple[int, ...], tuple[str, ...]]:

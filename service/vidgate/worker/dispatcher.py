@@ -12,9 +12,8 @@ from vidgate.domain.catalog import Catalog
 from vidgate.domain.errors import InvalidRequest
 from vidgate.domain.requests import VideoSpec
 from vidgate.domain.video import Variant, Video, asset_key, sources_of
-from vidgate.ports import ContentStore, ProviderError, RenderJob, VideoProvider, VideoStore
+from vidgate.ports import ChangeFeed, ContentStore, ProviderError, RenderJob, VideoProvider, VideoStore
 from vidgate.providers.base import UpstreamJob
-from vidgate.worker.events import VideoEvents
 from vidgate.worker.workdirs import fresh_dir, remove_dir
 from vidgate.worker.remote import RemoteRunner
 
@@ -33,7 +32,7 @@ class Dispatcher:
         providers: Mapping[str, VideoProvider],
         concurrency: Mapping[str, int],
         workdir: Path,
-        events: VideoEvents,
+        events: ChangeFeed,
         retention_seconds: int,
         remote: RemoteRunner | None = None,
         clock: Callable[[], float] = time.time,

@@ -132,7 +132,7 @@ async def test_vendor_failure_keeps_its_message(server, kling):
 
 
 async def test_rate_limits_and_errors_are_retried(server, kling):
-    kling.inject = ["429", "500", "garbage"]  # submit: 429 then 500, then success; first poll: garbage
+    kling.inject = ["429", "500", "garbage"]  # three failed submit attempts, the fourth is accepted
     video = await create(server, prompt="x", model="kling-v2-6", size="1280x720", seconds="5")
     assert (await wait_terminal(server, video.id)).status == "completed"
     assert len(kling.submits) == 1
